@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import math
 import os
 import tempfile
@@ -114,3 +115,29 @@ def package_versions() -> dict[str, str]:
         except md.PackageNotFoundError:
             continue
     return out
+
+
+@contextlib.contextmanager
+def logged(log_path: str | os.PathLike[str] | None, name: str = "bayesprune") -> Iterator[logging.Logger]:
+    """Send this process's log records and warnings to ``log_path`` for the block's duration.
+
+    An exception raised inside the block is written to the log with its traceback and
+    re-raised, so a failing job's log says why it failed.
+    """
+    root = logging.getLogger()
+    handler: logging.Handler = (
+        logging.FileHandler(log_path, mode="w") if log_path else logging.StreamHandler()
+    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    logging.captureWarnings(True)
+    logger = logging.getLogger(name)
+    try:
+        yield logger
+    except BaseException:
+        logger.exception("failed")
+        raise
+    finally:
+        root.removeHandler(handler)
+        handler.close()

@@ -193,3 +193,15 @@ def sparse_bytes(n_kept: int, n_params: int, value_bytes: int = 4) -> dict[str, 
     bitmask = n_kept * value_bytes + (n_params + 7) // 8
     return {"dense": dense, "coo": coo, "bitmask": bitmask, "best": min(dense, coo, bitmask)}
 
+
+
+def resolve_device(name: str) -> str:
+    """``cpu`` | ``cuda`` | ``auto`` (cuda when available) -> a torch device string.
+
+    Asking for ``cuda`` where none is present is an error that says so, not a silent fallback.
+    """
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("config device: cuda was asked for but no CUDA device is available; use cpu or auto")
+    return name

@@ -1,0 +1,27 @@
+# bayesprune: Bayesian pruning of neural networks, two methods, one workflow.
+#   Method A (arXiv 2501.06962): Langevin MCMC of a BNN -> prune by posterior scores ->
+#   resample -> evaluate and diagnose every stage.
+#   Method B (arXiv 2308.02451): prune during training, gated by Bayes factors.
+# Run: snakemake --profile profiles/default   (see README.md; config keys in config/README.md)
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/data.smk"
+include: "rules/train.smk"
+include: "rules/sample.smk"
+include: "rules/prune.smk"
+include: "rules/resample.smk"
+include: "rules/bayes_factor.smk"
+include: "rules/tables.smk"
+
+
+rule all:
+    input:
+        all_targets(),
+    default_target: True

@@ -1,0 +1,151 @@
+"""Load and validate a workflow configuration against the JSON schema, filling defaults.
+
+The schema lives in ``config/schemas/`` (``config.schema.yaml`` for the whole file and
+``dataset.schema.yaml`` for one dataset entry). Validation happens before any job runs; an
+invalid config raises :class:`ConfigError` naming the offending key.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "config" / "schemas"
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; the message names the key and what to do."""
+
+
+def _with_defaults(validator_class: type) -> type:
+    """A validator class that fills ``default`` values of properties while validating."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):  # noqa: ANN001, ANN202
+        if isinstance(instance, dict):
+            for name, sub in properties.items():
+                if "default" in sub and name not in instance:
+                    instance[name] = copy.deepcopy(sub["default"])
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+
+
+def load_schemas(schema_dir: Path = SCHEMA_DIR) -> tuple[dict, Registry]:
+    """The top-level schema and a registry resolving its ``$ref`` to sibling schema files."""
+    registry: Registry = Registry()
+    root = None
+    for path in sorted(schema_dir.glob("*.schema.yaml")):
+        contents = yaml.safe_load(path.read_text())
+        if path.name != "config.schema.yaml":
+            # Without its own $schema, a referenced file is validated by our default-filling
+            # validator class instead of a fresh standard one.
+            contents.pop("$schema", None)
+        resource = Resource.from_contents(contents, default_specification=DRAFT202012)
+        registry = registry.with_resource(path.name, resource)
+        if resource.id():
+            registry = registry.with_resource(resource.id(), resource)
+        if path.name == "config.schema.yaml":
+            root = contents
+    if root is None:
+        raise FileNotFoundError(f"config.schema.yaml not found in {schema_dir}")
+    return root, registry
+
+
+def _key_path(error: jsonschema.ValidationError) -> str:
+    parts = [str(p) for p in error.absolute_path]
+    return ".".join(parts) if parts else "<top level>"
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    """A one-line explanation naming the key, preferring the most specific sub-error."""
+    best = jsonschema.exceptions.best_match([error])
+    key = _key_path(best)
+    if best.validator == "additionalProperties":
+        extra = sorted(set(best.instance) - set(best.schema.get("properties", {})))
+        return f"{key}: unknown key(s) {extra}; allowed: {sorted(best.schema.get('properties', {}))}"
+    return f"{key}: {best.message}"
+
+
+def validate_config(config: dict[str, Any], schema_dir: Path = SCHEMA_DIR) -> dict[str, Any]:
+    """Return a validated deep copy of ``config`` with every default filled in.
+
+    Raises :class:`ConfigError` for schema violations and for cross-references the schema
+    cannot express (a method listing an undefined dataset, an image dataset in method A).
+    """
+    schema, registry = load_schemas(schema_dir)
+    cfg = copy.deepcopy(dict(config))
+    validator_cls = _with_defaults(jsonschema.Draft202012Validator)
+    validator = validator_cls(schema, registry=registry)
+    errors = sorted(validator.iter_errors(cfg), key=lambda e: list(e.absolute_path))
+    if errors:
+        lines = "\n".join(f"  - {_describe(e)}" for e in errors[:10])
+        raise ConfigError(
+            f"invalid configuration ({len(errors)} problem(s)); see config/README.md:\n{lines}"
+        )
+    _check_references(cfg)
+    return cfg
+
+
+def _check_references(cfg: dict[str, Any]) -> None:
+    datasets = cfg["datasets"]
+    for method in ("method_a", "method_b"):
+        for name in cfg[method]["datasets"]:
+            if name not in datasets:
+                raise ConfigError(
+                    f"{method}.datasets: '{name}' is not defined under `datasets` "
+                    f"(defined: {sorted(datasets)})"
+                )
+    methods = cfg["method_b"]["methods"]
+    if "gradual_magnitude" in methods and "bayes_magnitude" not in methods:
+        raise ConfigError(
+            "method_b.methods: gradual_magnitude prunes to the sparsity bayes_magnitude reaches; "
+            "add bayes_magnitude to the list"
+        )
+    for name in cfg["method_a"]["datasets"]:
+        entry = datasets[name]
+        if entry.get("reader", {}).get("kind") in ("idx", "cifar") or entry.get("reader", {}).get(
+            "images"
+        ):
+            raise ConfigError(
+                f"method_a.datasets: '{name}' is an image dataset; method A takes tabular data"
+            )
+        if entry.get("network", {}).get("kind", "mlp") != "mlp":
+            raise ConfigError(f"datasets.{name}.network.kind: method A needs an mlp network")
+
+
+def load_config_file(path: str | Path, schema_dir: Path = SCHEMA_DIR) -> dict[str, Any]:
+    """Read a YAML config file and validate it."""
+    with open(path) as fh:
+        raw = yaml.safe_load(fh) or {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: a config must be a mapping of keys, got {type(raw).__name__}")
+    return validate_config(raw, schema_dir)
+
+
+def derive_seed(base: int, *keys: object) -> int:
+    """A stable 31-bit seed from a base seed and any keys (dataset, replicate, stage ...)."""
+    text = "/".join(str(k) for k in (base, *keys))
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little") & 0x7FFFFFFF
+
+
+def iter_raw_files(cfg: dict[str, Any], names: list[str]) -> Iterator[tuple[str, str, dict]]:
+    """``(dataset, role, file spec)`` for every downloadable file of the named datasets."""
+    for name in names:
+        source = cfg["datasets"][name]["source"]
+        if source["kind"] == "url":
+            for role, spec in source.get("files", {}).items():
+                yield name, role, spec
+
+
+def rate_label(rate: float) -> str:
+    """The canonical text of a pruning rate in paths and tables, e.g. 0.5 -> '0.5'."""
+    return f"{float(rate):g}"

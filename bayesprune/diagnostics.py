@@ -1,0 +1,288 @@
+"""Convergence diagnostics of method-A posteriors with ArviZ, in parameter and function space.
+
+All R-hat / ESS / MCSE values come from ArviZ: rank-normalised split R-hat
+(``az.rhat(method="rank")``), bulk and tail ESS (``az.ess(method="bulk"|"tail")``) and the MCSE
+of the mean (``az.mcse(method="mean")``). Nothing is hand-written.
+
+Conventions:
+
+- **Constant parameters are skipped.** A parameter whose draws are identical in every chain
+  and draw (pruned coordinates fixed at 0, or a parameter never moved) has no defined R-hat
+  (ArviZ returns NaN) and a meaningless ESS (ArviZ returns the number of draws). They, and every
+  index in the mask (``pruned`` argument or the ``mask`` attribute of the InferenceData), are
+  left out of the parameter-space summaries and reported as NaN in the per-parameter table;
+  their count is ``n_excluded``.
+- **A single chain** gives no between-chain information: R-hat is reported as NaN (ArviZ is not
+  even called for it) and a note says so; ESS and MCSE are still computed from that chain.
+- **Function space**: ``loglik`` and ``lp`` from ``sample_stats``, and the network's prediction
+  at ``M`` fixed points for every draw: the regression mean (modelled scale), or for
+  classification the softmax probability of a fixed class per point: the true class when
+  ``y_points`` is given, else the class of highest pooled posterior-predictive probability.
+  These quantities are invariant to hidden-unit permutation and sign flips, unlike the raw
+  parameters.
+- ``acceptance``: per-chain mean of ``sample_stats.accepted`` (or the ``acceptance_rate``
+  attribute when that variable is missing).
+- Summaries ignore NaN values; a summary over nothing is NaN (``null`` in JSON).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from bayesprune import networks
+from bayesprune.networks import MLPSpec
+
+RHAT_THRESHOLD = 1.01
+SINGLE_CHAIN_NOTE = "single chain: split R-hat across chains is undefined and reported as NaN"
+
+
+def _stats(values: np.ndarray) -> dict[str, np.ndarray]:
+    """ArviZ rhat (rank), ess bulk/tail, mcse of the mean for ``values`` ``(chain, draw, K)``."""
+    v = np.asarray(values, dtype=np.float64)
+    n_chains, _, k = v.shape
+    nan = np.full(k, np.nan)
+    if k == 0:
+        return {"rhat": nan, "ess_bulk": nan, "ess_tail": nan, "mcse_mean": nan}
+    ds = xr.Dataset({"x": (("chain", "draw", "k"), v)})
+    if n_chains >= 2:
+        rhat = np.asarray(az.rhat(ds, method="rank")["x"].values, dtype=np.float64)
+    else:
+        rhat = nan
+    return {
+        "rhat": rhat,
+        "ess_bulk": np.asarray(az.ess(ds, method="bulk")["x"].values, dtype=np.float64),
+        "ess_tail": np.asarray(az.ess(ds, method="tail")["x"].values, dtype=np.float64),
+        "mcse_mean": np.asarray(az.mcse(ds, method="mean")["x"].values, dtype=np.float64),
+    }
+
+
+def _nan(fn, x: np.ndarray) -> float:
+    x = np.asarray(x, dtype=np.float64)
+    x = x[np.isfinite(x)]
+    return float(fn(x)) if x.size else float("nan")
+
+
+def _summary(stats: dict[str, np.ndarray], threshold: float = RHAT_THRESHOLD) -> dict:
+    rhat = np.asarray(stats["rhat"], dtype=np.float64)
+    finite = rhat[np.isfinite(rhat)]
+    return {
+        "rhat_max": _nan(np.max, rhat),
+        "rhat_median": _nan(np.median, rhat),
+        "rhat_frac_gt_1_01": float(np.mean(finite > threshold)) if finite.size else float("nan"),
+        "ess_bulk_min": _nan(np.min, stats["ess_bulk"]),
+        "ess_bulk_median": _nan(np.median, stats["ess_bulk"]),
+        "ess_tail_min": _nan(np.min, stats["ess_tail"]),
+        "ess_tail_median": _nan(np.median, stats["ess_tail"]),
+        "mcse_mean_max": _nan(np.max, stats["mcse_mean"]),
+    }
+
+
+def _scalar(values: np.ndarray) -> dict:
+    """Diagnostics of one scalar quantity ``(chain, draw)``."""
+    v = np.asarray(values, dtype=np.float64)
+    if np.ptp(v) == 0 or not np.all(np.isfinite(v)):
+        out = {"rhat": float("nan"), "ess_bulk": float("nan"), "ess_tail": float("nan")}
+        return out | {"mcse_mean": float("nan"), "constant_or_nonfinite": True}
+    s = _stats(v[:, :, None])
+    return {k: float(s[k][0]) for k in ("rhat", "ess_bulk", "ess_tail", "mcse_mean")}
+
+
+def _attr(idata: az.InferenceData, key: str) -> object:
+    """An attribute from the posterior group, else from the InferenceData itself."""
+    if key in idata.posterior.attrs:
+        return idata.posterior.attrs[key]
+    return (getattr(idata, "attrs", None) or {}).get(key)
+
+
+def _mask_of(idata: az.InferenceData, pruned: np.ndarray | Sequence[int] | None) -> np.ndarray:
+    if pruned is not None:
+        return np.asarray(pruned, dtype=np.int64)
+    raw = _attr(idata, "mask")
+    if raw is None:
+        return np.zeros(0, dtype=np.int64)
+    if isinstance(raw, str):
+        raw = json.loads(raw)
+    return np.asarray(raw, dtype=np.int64).reshape(-1)
+
+
+def _theta(idata: az.InferenceData) -> np.ndarray:
+    theta = idata.posterior["theta"]
+    extra = [d for d in theta.dims if d not in ("chain", "draw")]
+    return np.asarray(theta.transpose("chain", "draw", *extra).values, dtype=np.float64)
+
+
+def per_parameter_table(
+    idata: az.InferenceData, pruned: np.ndarray | Sequence[int] | None = None
+) -> pd.DataFrame:
+    """One row per parameter (and ``tau2`` when present).
+
+    Columns: ``param`` (flat name from the ``param`` coordinate), ``index`` (flat index; -1 for
+    tau2), ``mean``, ``sd`` (ddof=1, pooled over chains), ``rhat``, ``ess_bulk``, ``ess_tail``,
+    ``mcse_mean``, ``excluded`` (constant or in the mask: diagnostics NaN), ``pruned``.
+    """
+    theta = _theta(idata)
+    n_params = theta.shape[-1]
+    post = idata.posterior
+    pdim = [d for d in post["theta"].dims if d not in ("chain", "draw")][0]
+    names = [str(n) for n in post[pdim].values] if pdim in post.coords else None
+    if names is None or len(names) != n_params:
+        names = [f"theta[{i}]" for i in range(n_params)]
+    mask = np.zeros(n_params, dtype=bool)
+    mask[_mask_of(idata, pruned)] = True
+    flat = theta.reshape(-1, n_params)
+    constant = np.ptp(flat, axis=0) == 0
+    excluded = constant | mask
+    keep = np.flatnonzero(~excluded)
+    s = _stats(theta[:, :, keep])
+    cols = {}
+    for key in ("rhat", "ess_bulk", "ess_tail", "mcse_mean"):
+        col = np.full(n_params, np.nan)
+        col[keep] = s[key]
+        cols[key] = col
+    frame = pd.DataFrame(
+        {
+            "param": names,
+            "index": np.arange(n_params, dtype=np.int64),
+            "mean": flat.mean(axis=0),
+            "sd": flat.std(axis=0, ddof=1) if flat.shape[0] > 1 else np.full(n_params, np.nan),
+            **cols,
+            "excluded": excluded,
+            "pruned": mask,
+        }
+    )
+    if "tau2" in post:
+        t = np.asarray(post["tau2"].transpose("chain", "draw").values, dtype=np.float64)
+        st = _scalar(t)
+        row = {
+            "param": "tau2",
+            "index": -1,
+            "mean": float(t.mean()),
+            "sd": float(t.std(ddof=1)) if t.size > 1 else float("nan"),
+            **{k: st[k] for k in ("rhat", "ess_bulk", "ess_tail", "mcse_mean")},
+            "excluded": bool(st.get("constant_or_nonfinite", False)),
+            "pruned": False,
+        }
+        frame = pd.concat([frame, pd.DataFrame([row])], ignore_index=True)
+    return frame
+
+
+def _prediction_quantity(
+    spec: MLPSpec,
+    task: str,
+    theta: np.ndarray,
+    x_points: np.ndarray,
+    y_points: np.ndarray | None,
+) -> tuple[np.ndarray, str]:
+    """Predictions ``(chain, draw, M)`` at the fixed points and the quantity's name."""
+    n_chains, n_draws, n_params = theta.shape
+    out = networks.forward_numpy(spec, theta.reshape(-1, n_params), x_points)  # (S, M, O)
+    if task == "regression":
+        return out[..., 0].reshape(n_chains, n_draws, -1), "mean"
+    z = out - out.max(axis=-1, keepdims=True)
+    probs = np.exp(z)
+    probs /= probs.sum(axis=-1, keepdims=True)
+    if y_points is not None:
+        cls, name = np.asarray(y_points, dtype=np.int64), "prob_true_class"
+    else:
+        cls, name = np.argmax(probs.mean(axis=0), axis=-1), "prob_predictive_class"
+    p = probs[:, np.arange(probs.shape[1]), cls]
+    return p.reshape(n_chains, n_draws, -1), name
+
+
+def diagnose(
+    idata: az.InferenceData,
+    spec: MLPSpec,
+    X_points: np.ndarray,
+    task: str,
+    y_points: np.ndarray | None = None,
+    pruned: np.ndarray | Sequence[int] | None = None,
+    param_table: pd.DataFrame | None = None,
+    rhat_threshold: float = RHAT_THRESHOLD,
+) -> dict:
+    """Diagnostics as in ``diagnostics.json``: ``parameter``, ``function``, ``acceptance``.
+
+    ``X_points`` ``(M, D)``: fixed inputs for the function-space predictions; ``y_points``
+    (classification, optional) selects the true class. ``pruned`` overrides the InferenceData's
+    ``mask`` attribute; masked coordinates are excluded from parameter summaries and set to 0
+    before predicting. ``param_table`` (from :func:`per_parameter_table`) avoids recomputing
+    the per-parameter statistics.
+    """
+    if task not in ("regression", "classification"):
+        raise ValueError(f"task must be regression or classification, got {task!r}")
+    theta = _theta(idata)
+    n_chains, n_draws, n_params = theta.shape
+    if n_params != spec.n_params:
+        raise ValueError(f"posterior has {n_params} parameters, network needs {spec.n_params}")
+    mask = _mask_of(idata, pruned)
+    table = param_table if param_table is not None else per_parameter_table(idata, mask)
+    ptab = table[table["index"] >= 0]
+    diag = ptab[~ptab["excluded"].astype(bool)]
+    notes: list[str] = []
+    if n_chains < 2:
+        notes.append(SINGLE_CHAIN_NOTE)
+    parameter = _summary(
+        {k: diag[k].to_numpy() for k in ("rhat", "ess_bulk", "ess_tail", "mcse_mean")},
+        rhat_threshold,
+    )
+    parameter |= {
+        "n_params": int(n_params),
+        "n_diagnosed": int(len(diag)),
+        "n_excluded": int(n_params - len(diag)),
+        "n_pruned": int(np.unique(mask).size),
+    }
+    tau_rows = table[table["param"] == "tau2"]
+    if len(tau_rows):
+        r = tau_rows.iloc[0]
+        parameter["tau2"] = {k: float(r[k]) for k in ("rhat", "ess_bulk", "ess_tail", "mcse_mean")}
+
+    function: dict = {}
+    stats = idata.sample_stats if "sample_stats" in idata.groups() else None
+    for key in ("loglik", "lp"):
+        if stats is not None and key in stats:
+            function[key] = _scalar(stats[key].transpose("chain", "draw").values)
+    th = theta.copy()
+    if mask.size:
+        th[..., mask] = 0.0
+    x = np.asarray(X_points)
+    if x.shape[0] > 0:
+        pred, quantity = _prediction_quantity(spec, task, th, x, y_points)
+        flat = pred.reshape(-1, pred.shape[-1])
+        varying = np.flatnonzero(np.ptp(flat, axis=0) > 0)
+        s = _stats(pred[:, :, varying])
+        function["pred"] = _summary(s, rhat_threshold) | {
+            "quantity": quantity,
+            "n_points": int(pred.shape[-1]),
+            "n_diagnosed": int(varying.size),
+        }
+
+    if stats is not None and "accepted" in stats:
+        acc = stats["accepted"].transpose("chain", "draw").values.astype(np.float64)
+        acceptance = acc.mean(axis=1).tolist()
+    else:
+        raw = _attr(idata, "acceptance_rate")
+        if raw is None:
+            acceptance = []
+        elif isinstance(raw, str):
+            acceptance = json.loads(raw)
+        else:
+            acceptance = np.atleast_1d(np.asarray(raw)).tolist()
+    out = {
+        "parameter": parameter,
+        "function": function,
+        "acceptance": [float(a) for a in acceptance],
+        "n_chains": int(n_chains),
+        "n_draws": int(n_draws),
+        "rhat_threshold": rhat_threshold,
+        "notes": notes,
+    }
+    if stats is not None and "diverging" in stats:
+        out["divergences"] = (
+            stats["diverging"].transpose("chain", "draw").values.sum(axis=1).astype(int).tolist()
+        )
+    return out

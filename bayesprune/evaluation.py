@@ -1,0 +1,407 @@
+"""Metrics of method-A networks: point estimate, posterior predictive and network size.
+
+Two evaluations of every (pruned or unpruned) posterior, named in ``metrics.json``:
+
+- ``point``: the network at the (masked) posterior mean ``theta_bar`` (what the paper reports).
+  For regression the noise variance is the posterior mean of ``tau2``, so the predictive
+  distribution of the point estimate is ``N(f(x; theta_bar), mean(tau2))``.
+- ``predictive``: the posterior predictive over the (masked) draws. Regression: the equally
+  weighted Gaussian mixture ``(1/S) sum_s N(f(x; theta_s), tau2_s)`` (noise included);
+  the reported RMSE is of its mean ``(1/S) sum_s f(x; theta_s)``. Classification: the mean of
+  the draws' softmax probabilities.
+
+"Masked" means the pruned coordinates are set to exactly 0 in every draw (and in the mean).
+
+Regression definitions (per test point, then averaged over points):
+
+- ``rmse_*``: on the modelled (scaled) target; ``rmse_*_original`` on the original scale,
+  i.e. multiplied by the target scaler's ``scale`` (``original = scaled * scale + center``;
+  equal to the modelled RMSE when no scaler was fitted, ``kind == "none"``).
+- ``coverage95_test`` / ``width95_test``: fraction of test targets inside the central 95%
+  predictive interval ``[q_0.025, q_0.975]`` and its mean width (modelled scale). Mixture
+  quantiles are roots of the exact mixture CDF (safeguarded Newton, tolerance 1e-10 sd).
+- ``nll_test``: ``-log p(y | x)`` of the predictive density (mixture via log-sum-exp).
+- ``crps_test``: continuous ranked probability score. Closed form for a Gaussian; for the
+  mixture the exact Gaussian-mixture formula
+  ``sum_s w_s A(y - mu_s, s2_s) - 1/2 sum_{s,t} w_s w_t A(mu_s - mu_t, s2_s + s2_t)`` with
+  ``A(m, v) = E|N(m, v)|``; the first term is exact, the double sum is exact when
+  ``S <= crps_pairs`` and otherwise an unbiased estimate from a seeded subsample of draws.
+
+Without ``tau2`` draws (regression) the noise-dependent metrics are NaN.
+
+Classification: ``acc_*``; ``nll_test`` = mean ``-log p(y_true)`` (probabilities clipped at
+1e-300); ``brier_test`` = mean over points of ``sum_c (p_c - 1[c = y])^2``; ``ece_test`` = expected
+calibration error with 15 equal-width confidence bins ``(b/15, (b+1)/15]`` over the max-class
+probability, ``sum_b (n_b / N) |acc_b - conf_b|``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy.special import logsumexp, ndtr, ndtri
+
+from bayesprune import networks
+from bayesprune.networks import MLPSpec
+
+TASKS = ("regression", "classification")
+_Z975 = 1.959963984540054
+_LOG_2PI = float(np.log(2 * np.pi))
+
+
+# ----------------------------------------------------------------------------- helpers
+def _check_task(task: str) -> None:
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {TASKS}, got {task!r}")
+
+
+def _prepare(
+    theta_draws: np.ndarray, pruned: np.ndarray | Sequence[int] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Masked draws ``(S, P)`` and their mean."""
+    th = np.array(theta_draws, dtype=np.float64, copy=True)
+    if th.ndim == 1:
+        th = th[None, :]
+    th = th.reshape(-1, th.shape[-1])
+    if pruned is not None and len(pruned):
+        th[:, np.asarray(pruned, dtype=np.int64)] = 0.0
+    return th, th.mean(axis=0)
+
+
+def _tau2(tau2_draws: np.ndarray | None, n_draws: int) -> np.ndarray | None:
+    if tau2_draws is None:
+        return None
+    t = np.asarray(tau2_draws, dtype=np.float64).reshape(-1)
+    if t.size != n_draws:
+        raise ValueError(f"{t.size} tau2 draws for {n_draws} theta draws")
+    return t
+
+
+def target_scale(meta: dict) -> float:
+    """Factor from the modelled to the original target scale (1 without a fitted scaler)."""
+    scaler = meta.get("target_scaler") or {}
+    if scaler.get("kind", "none") == "none":
+        return 1.0
+    return float(np.atleast_1d(np.asarray(scaler.get("scale", [1.0]), dtype=np.float64))[0])
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _mean_output(
+    spec: MLPSpec, task: str, theta: np.ndarray, x: np.ndarray, chunk: int = 256
+) -> np.ndarray:
+    """Posterior mean over draws of the regression mean ``(N,)`` or class probabilities."""
+    total = None
+    for start in range(0, theta.shape[0], chunk):
+        out = networks.forward_numpy(spec, theta[start : start + chunk], x, chunk=chunk)
+        val = out[..., 0] if task == "regression" else _softmax(out)
+        part = val.sum(axis=0)
+        total = part if total is None else total + part
+    return total / theta.shape[0]
+
+
+def _point_output(spec: MLPSpec, task: str, theta: np.ndarray, x: np.ndarray) -> np.ndarray:
+    out = networks.forward_numpy(spec, theta, x)
+    return out[:, 0] if task == "regression" else _softmax(out)
+
+
+def _draw_means(spec: MLPSpec, theta: np.ndarray, x: np.ndarray, chunk: int = 256) -> np.ndarray:
+    """Regression means of every draw, ``(S, N)``."""
+    return networks.forward_numpy(spec, theta, x, chunk=chunk)[..., 0]
+
+
+# ----------------------------------------------------------------------------- regression
+def rmse(pred: np.ndarray, y: np.ndarray) -> float:
+    return float(np.sqrt(np.mean((np.asarray(pred) - np.asarray(y)) ** 2)))
+
+
+def gaussian_nll(y: np.ndarray, mu: np.ndarray, var: float | np.ndarray) -> float:
+    """Mean negative log density of ``y`` under ``N(mu, var)``."""
+    return float(np.mean(0.5 * (_LOG_2PI + np.log(var)) + 0.5 * (y - mu) ** 2 / var))
+
+
+def _abs_normal_mean(m: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``E|X|`` for ``X ~ N(m, v)``: ``2 sd phi(m/sd) + m (2 Phi(m/sd) - 1)``."""
+    sd = np.sqrt(v)
+    z = m / sd
+    return 2 * sd * np.exp(-0.5 * z**2) / np.sqrt(2 * np.pi) + m * (2 * ndtr(z) - 1)
+
+
+def gaussian_crps(y: np.ndarray, mu: np.ndarray, var: float | np.ndarray) -> float:
+    """Mean CRPS of ``N(mu, var)`` at ``y`` (closed form)."""
+    sd = np.sqrt(var)
+    z = (y - mu) / sd
+    pdf = np.exp(-0.5 * z**2) / np.sqrt(2 * np.pi)
+    return float(np.mean(sd * (z * (2 * ndtr(z) - 1) + 2 * pdf - 1 / np.sqrt(np.pi))))
+
+
+def mixture_nll(y: np.ndarray, mu: np.ndarray, tau2: np.ndarray) -> float:
+    """Mean ``-log (1/S) sum_s N(y_n; mu[s, n], tau2[s])`` over points; ``mu`` is ``(S, N)``."""
+    t = tau2[:, None]
+    logp = -0.5 * (_LOG_2PI + np.log(t)) - 0.5 * (y[None, :] - mu) ** 2 / t
+    return float(-np.mean(logsumexp(logp, axis=0) - np.log(mu.shape[0])))
+
+
+def mixture_quantiles(
+    mu: np.ndarray,
+    tau2: np.ndarray,
+    probs: Sequence[float] = (0.025, 0.975),
+    tol: float = 1e-10,
+    max_iter: int = 100,
+    max_elems: int = 2_000_000,
+) -> np.ndarray:
+    """Quantiles ``(len(probs), N)`` of the equal-weight mixtures ``N(mu[:, n], tau2)``.
+
+    Root of the exact mixture CDF by safeguarded Newton (bisection whenever a Newton step
+    leaves the bracket), vectorised over points and chunked to bound memory. The bracket starts
+    at the smallest / largest component quantile, which always contains the mixture quantile;
+    iteration stops when every step is below ``tol`` times the components' largest sd.
+    """
+    sd = np.sqrt(np.asarray(tau2, dtype=np.float64))[:, None]
+    n_draws, n_pts = mu.shape
+    out = np.empty((len(probs), n_pts))
+    step = max(1, max_elems // max(n_draws, 1))
+    eps = tol * float(sd.max())
+    for start in range(0, n_pts, step):
+        m = mu[:, start : start + step]
+        for j, p in enumerate(probs):
+            comp = m + sd * ndtri(p)
+            lo, hi = comp.min(axis=0), comp.max(axis=0)
+            # start from the moment-matched Gaussian's quantile, clipped into the bracket
+            moment_sd = np.sqrt(m.var(axis=0) + float(np.mean(sd**2)))
+            x = np.clip(m.mean(axis=0) + moment_sd * ndtri(p), lo, hi)
+            active = np.arange(x.size)
+            for _ in range(max_iter):
+                xa, ma = x[active], m[:, active]
+                z = (xa[None, :] - ma) / sd
+                g = ndtr(z).mean(axis=0) - p
+                dens = (np.exp(-0.5 * z**2) / (sd * np.sqrt(2 * np.pi))).mean(axis=0)
+                lo[active] = np.where(g < 0, xa, lo[active])
+                hi[active] = np.where(g >= 0, xa, hi[active])
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    newton = xa - g / dens
+                ok = np.isfinite(newton) & (newton > lo[active]) & (newton < hi[active])
+                x_new = np.where(ok, newton, 0.5 * (lo[active] + hi[active]))
+                moving = np.abs(x_new - xa) > eps
+                x[active] = x_new
+                active = active[moving]
+                if active.size == 0:
+                    break
+            out[j, start : start + step] = x
+    return out
+
+
+def mixture_crps(
+    y: np.ndarray,
+    mu: np.ndarray,
+    tau2: np.ndarray,
+    seed: int = 0,
+    crps_pairs: int = 200,
+    max_elems: int = 4_000_000,
+) -> float:
+    """Mean CRPS of the equal-weight Gaussian mixtures ``N(mu[:, n], tau2)`` at ``y``.
+
+    First term exact; the between-component term exact when ``S <= crps_pairs``, otherwise an
+    unbiased estimate from a seeded subsample of ``crps_pairs`` components (exact diagonal plus
+    the subsample's off-diagonal mean).
+    """
+    n_draws, n_pts = mu.shape
+    term1 = _abs_normal_mean(y[None, :] - mu, tau2[:, None]).mean(axis=0)
+    diag = _abs_normal_mean(np.zeros(1), 2 * tau2).mean()  # E|X_s - X_s'| for s = t
+    if n_draws == 1:
+        return float(np.mean(term1 - 0.5 * diag))
+    sub = np.arange(n_draws)
+    if n_draws > crps_pairs:
+        sub = np.sort(np.random.default_rng(seed).choice(n_draws, crps_pairs, replace=False))
+    ms, ts = mu[sub], tau2[sub]
+    k = sub.size
+    iu, ju = np.triu_indices(k, 1)
+    var_pairs = (ts[iu] + ts[ju])[:, None]
+    off = np.empty(n_pts)
+    step = max(1, max_elems // max(iu.size, 1))
+    for start in range(0, n_pts, step):
+        sl = slice(start, start + step)
+        off[sl] = _abs_normal_mean(ms[iu, sl] - ms[ju, sl], var_pairs).mean(axis=0)
+    term2 = diag / n_draws + (n_draws - 1) / n_draws * off
+    return float(np.mean(term1 - 0.5 * term2))
+
+
+# ----------------------------------------------------------------------------- classification
+def accuracy(probs: np.ndarray, y: np.ndarray) -> float:
+    return float(np.mean(np.argmax(probs, axis=-1) == np.asarray(y)))
+
+
+def class_nll(probs: np.ndarray, y: np.ndarray) -> float:
+    p = probs[np.arange(len(y)), np.asarray(y, dtype=np.int64)]
+    return float(-np.mean(np.log(np.clip(p, 1e-300, None))))
+
+
+def brier(probs: np.ndarray, y: np.ndarray) -> float:
+    onehot = np.zeros_like(probs)
+    onehot[np.arange(len(y)), np.asarray(y, dtype=np.int64)] = 1.0
+    return float(np.mean(np.sum((probs - onehot) ** 2, axis=-1)))
+
+
+def ece(probs: np.ndarray, y: np.ndarray, n_bins: int = 15) -> float:
+    """Expected calibration error over equal-width confidence bins ``(b/n, (b+1)/n]``."""
+    conf = probs.max(axis=-1)
+    correct = (np.argmax(probs, axis=-1) == np.asarray(y)).astype(np.float64)
+    bins = np.clip(np.ceil(conf * n_bins).astype(np.int64) - 1, 0, n_bins - 1)
+    total = 0.0
+    for b in range(n_bins):
+        sel = bins == b
+        if sel.any():
+            total += sel.mean() * abs(correct[sel].mean() - conf[sel].mean())
+    return float(total)
+
+
+# ----------------------------------------------------------------------------- public API
+def size_metrics(spec: MLPSpec, pruned: np.ndarray | Sequence[int] | None = None) -> dict:
+    """``n_params``, ``n_kept``, ``bytes_dense``, ``bytes_sparse`` (best sparse format)."""
+    n_params = spec.n_params
+    n_pruned = 0 if pruned is None else int(np.unique(np.asarray(pruned, dtype=np.int64)).size)
+    n_kept = n_params - n_pruned
+    b = networks.sparse_bytes(n_kept, n_params)
+    return {
+        "n_params": n_params,
+        "n_kept": n_kept,
+        "bytes_dense": b["dense"],
+        "bytes_sparse": b["best"],
+        "bytes_coo": b["coo"],
+        "bytes_bitmask": b["bitmask"],
+    }
+
+
+def evaluate_posterior(
+    spec: MLPSpec,
+    task: str,
+    theta_draws: np.ndarray,
+    tau2_draws: np.ndarray | None,
+    split: dict[str, np.ndarray],
+    meta: dict,
+    pruned: np.ndarray | Sequence[int] | None = None,
+    seed: int = 0,
+    crps_pairs: int = 200,
+) -> dict:
+    """``{"point": {...}, "predictive": {...}, "size": {...}}`` as in ``metrics.json``.
+
+    ``theta_draws``: post-burn-in draws ``(S, P)`` (or ``(chains, draws, P)``, pooled);
+    ``tau2_draws``: ``(S,)`` for regression, else None. ``pruned`` (indices) are set to 0 in
+    every draw. ``seed`` only drives the subsample of the mixture CRPS when ``S > crps_pairs``.
+    """
+    _check_task(task)
+    theta, theta_bar = _prepare(theta_draws, pruned)
+    x_tr, y_tr = np.asarray(split["X_train"]), np.asarray(split["y_train"])
+    x_te, y_te = np.asarray(split["X_test"]), np.asarray(split["y_test"])
+    size = size_metrics(spec, pruned)
+    if task == "classification":
+        y_tr, y_te = y_tr.astype(np.int64), y_te.astype(np.int64)
+        point: dict = {}
+        pred: dict = {}
+        p_tr, p_te = (
+            _point_output(spec, task, theta_bar, x_tr),
+            _point_output(spec, task, theta_bar, x_te),
+        )
+        q_tr, q_te = _mean_output(spec, task, theta, x_tr), _mean_output(spec, task, theta, x_te)
+        for out, ptr, pte in ((point, p_tr, p_te), (pred, q_tr, q_te)):
+            out.update(
+                acc_train=accuracy(ptr, y_tr),
+                acc_test=accuracy(pte, y_te),
+                nll_test=class_nll(pte, y_te),
+                brier_test=brier(pte, y_te),
+                ece_test=ece(pte, y_te),
+            )
+        return {"point": point, "predictive": pred, "size": size}
+
+    y_tr, y_te = y_tr.astype(np.float64), y_te.astype(np.float64)
+    scale = target_scale(meta)
+    tau2 = _tau2(tau2_draws, theta.shape[0])
+    nan = float("nan")
+    # point estimate
+    mu_tr = _point_output(spec, task, theta_bar, x_tr)
+    mu_te = _point_output(spec, task, theta_bar, x_te)
+    point = {
+        "rmse_train": rmse(mu_tr, y_tr),
+        "rmse_test": rmse(mu_te, y_te),
+    }
+    point["rmse_train_original"] = point["rmse_train"] * scale
+    point["rmse_test_original"] = point["rmse_test"] * scale
+    if tau2 is None:
+        point.update(coverage95_test=nan, width95_test=nan, nll_test=nan, crps_test=nan)
+    else:
+        t_bar = float(tau2.mean())
+        half = _Z975 * np.sqrt(t_bar)
+        point.update(
+            coverage95_test=float(np.mean(np.abs(y_te - mu_te) <= half)),
+            width95_test=float(2 * half),
+            nll_test=gaussian_nll(y_te, mu_te, t_bar),
+            crps_test=gaussian_crps(y_te, mu_te, t_bar),
+        )
+    # posterior predictive
+    m_tr = _mean_output(spec, task, theta, x_tr)
+    mus = _draw_means(spec, theta, x_te)
+    pred = {"rmse_train": rmse(m_tr, y_tr), "rmse_test": rmse(mus.mean(axis=0), y_te)}
+    pred["rmse_train_original"] = pred["rmse_train"] * scale
+    pred["rmse_test_original"] = pred["rmse_test"] * scale
+    if tau2 is None:
+        pred.update(coverage95_test=nan, width95_test=nan, nll_test=nan, crps_test=nan)
+    else:
+        lo, hi = mixture_quantiles(mus, tau2)
+        pred.update(
+            coverage95_test=float(np.mean((y_te >= lo) & (y_te <= hi))),
+            width95_test=float(np.mean(hi - lo)),
+            nll_test=mixture_nll(y_te, mus, tau2),
+            crps_test=mixture_crps(y_te, mus, tau2, seed=seed, crps_pairs=crps_pairs),
+        )
+    return {"point": point, "predictive": pred, "size": size}
+
+
+def predictive_summary(
+    spec: MLPSpec,
+    task: str,
+    theta_draws: np.ndarray,
+    tau2_draws: np.ndarray | None,
+    split: dict[str, np.ndarray],
+    meta: dict,
+    pruned: np.ndarray | Sequence[int] | None = None,
+) -> dict[str, np.ndarray]:
+    """Arrays on the test set for plots (all on the modelled scale), ready for ``save_npz``.
+
+    Regression: ``y_true``, ``point_mean`` (network at the masked posterior mean),
+    ``pred_mean`` (posterior predictive mean), ``pred_lower95`` / ``pred_upper95`` (2.5% /
+    97.5% quantiles of the predictive mixture, noise included; NaN without ``tau2``),
+    ``mean_lower95`` / ``mean_upper95`` (2.5% / 97.5% percentiles of the draws' network
+    outputs, i.e. without noise). Classification: ``y_true``, ``point_probs`` and
+    ``pred_probs`` ``(N, C)``.
+    """
+    del meta  # the target scale is applied by the caller when plotting on the original scale
+    _check_task(task)
+    theta, theta_bar = _prepare(theta_draws, pruned)
+    x_te, y_te = np.asarray(split["X_test"]), np.asarray(split["y_test"])
+    if task == "classification":
+        return {
+            "y_true": y_te.astype(np.int64),
+            "point_probs": _point_output(spec, task, theta_bar, x_te),
+            "pred_probs": _mean_output(spec, task, theta, x_te),
+        }
+    mus = _draw_means(spec, theta, x_te)
+    tau2 = _tau2(tau2_draws, theta.shape[0])
+    if tau2 is None:
+        lo = hi = np.full(y_te.shape, np.nan)
+    else:
+        lo, hi = mixture_quantiles(mus, tau2)
+    m_lo, m_hi = np.percentile(mus, [2.5, 97.5], axis=0)
+    return {
+        "y_true": y_te.astype(np.float64),
+        "point_mean": _point_output(spec, task, theta_bar, x_te),
+        "pred_mean": mus.mean(axis=0),
+        "pred_lower95": lo,
+        "pred_upper95": hi,
+        "mean_lower95": m_lo,
+        "mean_upper95": m_hi,
+    }

@@ -1,0 +1,147 @@
+"""Summary tables gathered from per-job JSON results (CSV and Markdown).
+
+Each job writes nested JSON (``metrics.json``, ``diagnostics.json``, ``final.json``); here
+those are flattened into one row per job (``point.rmse_test`` -> ``point_rmse_test``) and
+summarised across replicates (mean, std, min, max), reading like the papers' tables.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .io import read_json
+
+
+def flatten(d: dict[str, Any], prefix: str = "", sep: str = "_") -> dict[str, Any]:
+    """Flatten nested dicts; lists of numbers become their mean/min/max."""
+    out: dict[str, Any] = {}
+    for key, value in d.items():
+        name = f"{prefix}{sep}{key}" if prefix else str(key)
+        if isinstance(value, dict):
+            out.update(flatten(value, name, sep))
+        elif isinstance(value, list | tuple):
+            nums = [v for v in value if isinstance(v, int | float) and v is not None]
+            if nums and len(nums) == len(value):
+                out[f"{name}{sep}mean"] = float(np.mean(nums))
+                out[f"{name}{sep}min"] = float(np.min(nums))
+                out[f"{name}{sep}max"] = float(np.max(nums))
+        else:
+            out[name] = np.nan if value is None else value
+    return out
+
+
+def collect(
+    files: Sequence[str], keys: Sequence[dict[str, Any]], prefix: str = ""
+) -> pd.DataFrame:
+    """One row per JSON file: its identifying ``keys`` plus its flattened content."""
+    if len(files) != len(keys):
+        raise ValueError(f"{len(files)} files but {len(keys)} key rows")
+    rows = []
+    for path, key in zip(files, keys, strict=True):
+        rows.append({**key, **flatten(read_json(path), prefix)})
+    return pd.DataFrame(rows)
+
+
+def merge_stage_tables(frames: Iterable[pd.DataFrame], on: Sequence[str]) -> pd.DataFrame:
+    """Outer-join frames sharing the key columns ``on`` (metrics beside diagnostics)."""
+    result: pd.DataFrame | None = None
+    for frame in frames:
+        result = frame if result is None else result.merge(frame, on=list(on), how="outer")
+    return result if result is not None else pd.DataFrame(columns=list(on))
+
+
+def summarise(
+    frame: pd.DataFrame, by: Sequence[str], columns: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Mean, std (ddof 1), min, max and count of numeric ``columns`` across replicates."""
+    if columns is None:
+        columns = [
+            c for c in frame.columns if c not in by and c != "rep" and pd.api.types.is_numeric_dtype(frame[c])
+        ]
+    grouped = frame.groupby(list(by), sort=False, dropna=False)[list(columns)]
+    stats = grouped.agg(["mean", "std", "min", "max"])
+    stats.columns = [f"{col}_{stat}" for col, stat in stats.columns]
+    stats.insert(0, "n_reps", grouped.size().to_numpy())
+    return stats.reset_index()
+
+
+def _fmt(value: Any, digits: int = 4) -> str:
+    if isinstance(value, float | np.floating):
+        if math.isnan(value):
+            return ""
+        return f"{value:.{digits}g}"
+    return str(value)
+
+
+def to_markdown(frame: pd.DataFrame, digits: int = 4) -> str:
+    """A GitHub-flavoured Markdown table (no extra dependency)."""
+    header = "| " + " | ".join(str(c) for c in frame.columns) + " |"
+    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
+    body = ["| " + " | ".join(_fmt(v, digits) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join([header, rule, *body]) + "\n"
+
+
+def mean_pm(frame: pd.DataFrame, by: Sequence[str], columns: Sequence[str], digits: int = 4) -> pd.DataFrame:
+    """``mean ± std`` strings per group: the headline table layout of the papers."""
+    grouped = frame.groupby(list(by), sort=False, dropna=False)
+    rows = []
+    for key, group in grouped:
+        key = key if isinstance(key, tuple) else (key,)
+        row = dict(zip(by, key, strict=True))
+        row["n_reps"] = len(group)
+        for col in columns:
+            vals = group[col].astype(float).dropna()
+            if vals.empty:
+                row[col] = ""
+            elif len(vals) == 1:
+                row[col] = _fmt(vals.iloc[0], digits)
+            else:
+                row[col] = f"{_fmt(vals.mean(), digits)} ± {_fmt(vals.std(ddof=1), 2)}"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def stage_table(
+    metric_files: Sequence[str],
+    diagnostic_files: Sequence[str],
+    keys: Sequence[dict[str, Any]],
+    stage: str,
+) -> pd.DataFrame:
+    """Rows of one method-A stage: identifying keys, metrics and diagnostics (``diag_`` prefix)."""
+    on = list(keys[0]) if keys else ["dataset", "rep"]
+    frame = merge_stage_tables(
+        [collect(metric_files, keys), collect(diagnostic_files, keys, prefix="diag")], on
+    )
+    frame.insert(0, "stage", stage)
+    return frame
+
+
+PRUNING_KEYS = ["dataset", "rep", "criterion", "rate", "stage"]
+
+
+def pruning_table(full: pd.DataFrame, pruned: pd.DataFrame, resampled: pd.DataFrame) -> pd.DataFrame:
+    """One row per dataset, replicate, criterion, rate and stage (full, pruned, resampled).
+
+    The full posterior appears once per replicate with criterion ``none`` and rate 0.
+    """
+    full = full.copy()
+    full["criterion"] = "none"
+    full["rate"] = 0.0
+    table = pd.concat([full, pruned, resampled], ignore_index=True, sort=False)
+    table["rate"] = table["rate"].astype(float)
+    order = {"full": 0, "pruned": 1, "resampled": 2}
+    table = table.sort_values(
+        ["dataset", "rep", "criterion", "rate", "stage"], key=lambda s: s.map(order) if s.name == "stage" else s
+    )
+    cols = PRUNING_KEYS + [c for c in table.columns if c not in PRUNING_KEYS]
+    return table[cols].reset_index(drop=True)
+
+
+def headline_error_column(frame: pd.DataFrame) -> str:
+    """The test error column a headline table reports: RMSE (regression) or accuracy."""
+    return "point_rmse_test" if "point_rmse_test" in frame.columns and frame["point_rmse_test"].notna().any() else "point_acc_test"

@@ -1,0 +1,28 @@
+# Method B: train while pruning, each epoch's proposed step kept only when the Bayes factor
+# between the pruned and unpruned network supports it; ungated and gradual baselines.
+
+
+rule bf_train:
+    input:
+        unpack(split_files),
+        unpack(gradual_target_input),
+    output:
+        history="results/method_b/{dataset}/rep{rep}/{method}/epochs.csv",
+        final="results/method_b/{dataset}/rep{rep}/{method}/final.json",
+    params:
+        entry=dataset_entry,
+        settings=b_params,
+        seed=rep_seed("bayes_factor"),
+        device=device,
+    conda:
+        "../envs/bayesprune.yaml"
+    log:
+        "results/logs/bf_train/{dataset}/rep{rep}/{method}.log",
+    benchmark:
+        "results/benchmarks/bf_train/{dataset}/rep{rep}/{method}.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    script:
+        "../workflow_scripts/bf_train.py"

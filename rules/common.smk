@@ -1,0 +1,237 @@
+"""Helpers shared by every rule: the validated config, target lists, params and seeds.
+
+Rules call these functions (never lambdas); every hyperparameter a job uses reaches it
+through `params:`, so a config change reruns exactly the jobs it affects.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+# The package lives beside this workflow; make it importable here and in every job (also in
+# conda environments made by --sdm conda, and on cluster nodes that rerun snakemake).
+_ROOT = str(Path(workflow.basedir).resolve())
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [_ROOT] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != _ROOT]
+)
+
+from bayesprune.config import ConfigError, derive_seed, iter_raw_files, rate_label, validate_config
+from snakemake.exceptions import WorkflowError
+
+try:
+    CFG = validate_config(config, Path(workflow.basedir) / "config" / "schemas")
+except ConfigError as err:
+    raise WorkflowError(str(err)) from None
+
+DATASETS = CFG["datasets"]
+A = CFG["method_a"]
+B = CFG["method_b"]
+A_DATASETS = A["datasets"]
+B_DATASETS = B["datasets"]
+CRITERIA = A["pruning"]["criteria"]
+RATES = [rate_label(r) for r in A["pruning"]["rates"]]
+B_METHODS = B["methods"]
+SEED = CFG["seed"]
+RAW_FILES = {
+    spec["path"]: spec for _, _, spec in iter_raw_files(CFG, sorted(set(A_DATASETS + B_DATASETS)))
+}
+
+
+def _alternatives(values):
+    """A regex matching exactly the given values (wildcard constraints)."""
+    import re
+
+    return "|".join(re.escape(str(v)) for v in values) if values else "(?!x)x"
+
+
+wildcard_constraints:
+    dataset=_alternatives(sorted(DATASETS)),
+    rep=r"\d+",
+    criterion=_alternatives(CRITERIA),
+    rate=_alternatives(RATES),
+    method=_alternatives(B_METHODS),
+    rawpath=_alternatives(sorted(RAW_FILES)),
+    stage=rf"full|(pruned|resampled)/({_alternatives(CRITERIA)})/({_alternatives(RATES)})",
+
+
+# ---------------------------------------------------------------- targets
+
+
+def replicates(dataset):
+    return range(DATASETS[dataset]["split"]["replicates"])
+
+
+def a_runs():
+    return [(d, r) for d in A_DATASETS for r in replicates(d)]
+
+
+def b_runs():
+    return [(d, r) for d in B_DATASETS for r in replicates(d)]
+
+
+def unpruned_metrics_all():
+    return [f"results/method_a/{d}/rep{r}/unpruned/metrics.json" for d, r in a_runs()]
+
+
+def full_metrics_all():
+    return [f"results/method_a/{d}/rep{r}/full/metrics.json" for d, r in a_runs()]
+
+
+def full_diagnostics_all():
+    return [f"results/method_a/{d}/rep{r}/full/diagnostics.json" for d, r in a_runs()]
+
+
+def stage_files(stage, name):
+    """Files of a pruned/resampled stage for every dataset, replicate, criterion and rate."""
+    return [
+        f"results/method_a/{d}/rep{r}/{stage}/{c}/{p}/{name}"
+        for d, r in a_runs()
+        for c in CRITERIA
+        for p in RATES
+    ]
+
+
+def curves_all():
+    return [f"results/method_a/{d}/rep{r}/curve.csv" for d, r in a_runs()]
+
+
+def b_finals_all():
+    return [
+        f"results/method_b/{d}/rep{r}/{m}/final.json" for d, r in b_runs() for m in B_METHODS
+    ]
+
+
+def b_histories_all():
+    return [
+        f"results/method_b/{d}/rep{r}/{m}/epochs.csv" for d, r in b_runs() for m in B_METHODS
+    ]
+
+
+def unpruned_keys(wildcards=None):
+    return [{"dataset": d, "rep": r} for d, r in a_runs()]
+
+
+def stage_keys(wildcards=None):
+    return [
+        {"dataset": d, "rep": r, "criterion": c, "rate": float(p)}
+        for d, r in a_runs()
+        for c in CRITERIA
+        for p in RATES
+    ]
+
+
+def b_keys(wildcards=None):
+    return [{"dataset": d, "rep": r, "method": m} for d, r in b_runs() for m in B_METHODS]
+
+
+def table_targets():
+    out = []
+    if A_DATASETS:
+        out += ["results/tables/unpruned.csv", "results/tables/pruning.csv"]
+        out += ["results/tables/pruning_summary.csv", "results/tables/pruning_curves.csv"]
+    if B_DATASETS:
+        out += ["results/tables/bayes_factor.csv"]
+    return out
+
+
+def all_targets():
+    return table_targets()
+
+
+# ---------------------------------------------------------------- inputs
+
+
+def raw_inputs(wildcards):
+    """Files the prepare job of a dataset reads (nothing for scikit-learn bundled sets)."""
+    source = DATASETS[wildcards.dataset]["source"]
+    if source["kind"] == "url":
+        return {role: f"data/raw/{spec['path']}" for role, spec in source["files"].items()}
+    if source["kind"] == "local":
+        return {role: spec["path"] for role, spec in source["files"].items()}
+    return {}
+
+
+def split_files(wildcards):
+    base = f"data/processed/{wildcards.dataset}/rep{wildcards.rep}"
+    return {"npz": f"{base}.npz", "meta": f"{base}.json"}
+
+
+def gradual_target_input(wildcards):
+    """Gradual magnitude pruning aims at the sparsity the Bayesian magnitude run reached."""
+    if wildcards.method == "gradual_magnitude":
+        return {
+            "reference": f"results/method_b/{wildcards.dataset}/rep{wildcards.rep}/bayes_magnitude/final.json"
+        }
+    return {}
+
+
+# ---------------------------------------------------------------- params
+
+
+def raw_file_spec(wildcards):
+    return RAW_FILES[wildcards.rawpath]
+
+
+def mirror_dir(wildcards):
+    mirror = CFG["mirror"]
+    return str(Path(mirror).resolve()) if mirror else None
+
+
+def dataset_entry(wildcards):
+    return DATASETS[wildcards.dataset]
+
+
+def rep_seed(stage):
+    """A params function giving each (stage, dataset, replicate, ...) job its own seed."""
+
+    def seed(wildcards):
+        keys = [wildcards.get(k) for k in ("dataset", "rep", "criterion", "rate", "method")]
+        return derive_seed(SEED, stage, *[k for k in keys if k is not None])
+
+    return seed
+
+
+def a_train_params(wildcards):
+    return A["train"]
+
+
+def a_prior_params(wildcards):
+    return A["prior"]
+
+
+def a_sampler_params(wildcards):
+    return A["sampler"]
+
+
+def a_resample_params(wildcards):
+    return A["resample"]
+
+
+def a_pruning_params(wildcards):
+    return {k: v for k, v in A["pruning"].items() if k not in ("criteria", "rates")}
+
+
+def a_diagnostic_params(wildcards):
+    return A["diagnostics"]
+
+
+def b_params(wildcards):
+    return {k: v for k, v in B.items() if k not in ("datasets", "methods")}
+
+
+def device(wildcards):
+    return CFG["device"]
+
+
+def diagnose_inputs(wildcards):
+    """A stage's draws: its own posterior, or the full posterior plus the mask when pruned."""
+    base = f"results/method_a/{wildcards.dataset}/rep{wildcards.rep}"
+    files = dict(split_files(wildcards))
+    if wildcards.stage.startswith("pruned/"):
+        files["posterior"] = f"{base}/full/posterior.nc"
+        files["mask"] = f"{base}/{wildcards.stage}/mask.json"
+    else:
+        files["posterior"] = f"{base}/{wildcards.stage}/posterior.nc"
+    return files

@@ -1,0 +1,47 @@
+# Stage 4 (method A): score every parameter from the full posterior's draws, prune at each
+# (criterion, rate), evaluate the masked posterior, and trace a cheap pruning curve.
+
+
+rule prune:
+    input:
+        unpack(split_files),
+        posterior="results/method_a/{dataset}/rep{rep}/full/posterior.nc",
+    output:
+        mask="results/method_a/{dataset}/rep{rep}/pruned/{criterion}/{rate}/mask.json",
+        metrics="results/method_a/{dataset}/rep{rep}/pruned/{criterion}/{rate}/metrics.json",
+    params:
+        entry=dataset_entry,
+        pruning=a_pruning_params,
+        seed=rep_seed("prune"),
+    conda:
+        "../envs/bayesprune.yaml"
+    log:
+        "results/logs/prune/{dataset}/rep{rep}/{criterion}_{rate}.log",
+    resources:
+        mem_mb=4000,
+    script:
+        "../workflow_scripts/prune.py"
+
+
+rule curve:
+    input:
+        unpack(split_files),
+        posterior="results/method_a/{dataset}/rep{rep}/full/posterior.nc",
+    output:
+        "results/method_a/{dataset}/rep{rep}/curve.csv",
+    params:
+        entry=dataset_entry,
+        criteria=CRITERIA,
+        max_rate=max(A["pruning"]["rates"]) if A["pruning"]["rates"] else 0.0,
+        pruning=a_pruning_params,
+        seed=rep_seed("prune"),
+    conda:
+        "../envs/bayesprune.yaml"
+    log:
+        "results/logs/curve/{dataset}/rep{rep}.log",
+    benchmark:
+        "results/benchmarks/curve/{dataset}/rep{rep}.tsv"
+    resources:
+        mem_mb=4000,
+    script:
+        "../workflow_scripts/curve.py"

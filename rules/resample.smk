@@ -1,0 +1,31 @@
+# Stage 5 (method A): MCMC of the pruned network from the masked posterior mean; pruned
+# coordinates stay exactly 0 in every proposal, gradient and MH ratio.
+
+
+rule resample:
+    input:
+        unpack(split_files),
+        posterior="results/method_a/{dataset}/rep{rep}/full/posterior.nc",
+        mask="results/method_a/{dataset}/rep{rep}/pruned/{criterion}/{rate}/mask.json",
+    output:
+        posterior="results/method_a/{dataset}/rep{rep}/resampled/{criterion}/{rate}/posterior.nc",
+        metrics="results/method_a/{dataset}/rep{rep}/resampled/{criterion}/{rate}/metrics.json",
+    params:
+        entry=dataset_entry,
+        sampler=a_resample_params,
+        prior=a_prior_params,
+        seed=rep_seed("resample"),
+        device=device,
+        checkpoint="results/checkpoints/{dataset}/rep{rep}/resampled_{criterion}_{rate}.pt",
+    conda:
+        "../envs/bayesprune.yaml"
+    log:
+        "results/logs/resample/{dataset}/rep{rep}/{criterion}_{rate}.log",
+    benchmark:
+        "results/benchmarks/resample/{dataset}/rep{rep}/{criterion}_{rate}.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    script:
+        "../workflow_scripts/resample.py"

@@ -1,0 +1,48 @@
+# Stage 3 (method A): Langevin-gradient MCMC of the full BNN posterior, K chains batched.
+# Long runs checkpoint every `sampler.checkpoint_every` iterations and resume after a kill.
+
+
+rule sample:
+    input:
+        unpack(split_files),
+        model="results/method_a/{dataset}/rep{rep}/unpruned/model.npz",
+    output:
+        posterior="results/method_a/{dataset}/rep{rep}/full/posterior.nc",
+        metrics="results/method_a/{dataset}/rep{rep}/full/metrics.json",
+    params:
+        entry=dataset_entry,
+        sampler=a_sampler_params,
+        prior=a_prior_params,
+        seed=rep_seed("sample"),
+        device=device,
+        checkpoint="results/checkpoints/{dataset}/rep{rep}/full.pt",
+    conda:
+        "../envs/bayesprune.yaml"
+    log:
+        "results/logs/sample/{dataset}/rep{rep}.log",
+    benchmark:
+        "results/benchmarks/sample/{dataset}/rep{rep}.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    script:
+        "../workflow_scripts/sample.py"
+
+
+rule diagnose:
+    input:
+        unpack(diagnose_inputs),
+    output:
+        "results/method_a/{dataset}/rep{rep}/{stage}/diagnostics.json",
+    params:
+        entry=dataset_entry,
+        diagnostics=a_diagnostic_params,
+    conda:
+        "../envs/bayesprune.yaml"
+    log:
+        "results/logs/diagnose/{dataset}/rep{rep}/{stage}.log",
+    resources:
+        mem_mb=4000,
+    script:
+        "../workflow_scripts/diagnose.py"

@@ -1,0 +1,73 @@
+# Summary tables (CSV + Markdown) gathered from every job's metrics.
+
+
+rule table_unpruned:
+    input:
+        unpruned_metrics_all(),
+    output:
+        csv="results/tables/unpruned.csv",
+        md="results/tables/unpruned.md",
+    params:
+        rows=unpruned_keys(),
+    conda:
+        "../envs/bayesprune.yaml"
+    log:
+        "results/logs/tables/unpruned.log",
+    script:
+        "../workflow_scripts/table_unpruned.py"
+
+
+rule table_pruning:
+    input:
+        full=full_metrics_all(),
+        full_diag=full_diagnostics_all(),
+        pruned=stage_files("pruned", "metrics.json"),
+        pruned_diag=stage_files("pruned", "diagnostics.json"),
+        resampled=stage_files("resampled", "metrics.json"),
+        resampled_diag=stage_files("resampled", "diagnostics.json"),
+    output:
+        csv="results/tables/pruning.csv",
+        summary="results/tables/pruning_summary.csv",
+        md="results/tables/pruning_summary.md",
+    params:
+        full_keys=unpruned_keys(),
+        stage_keys=stage_keys(),
+    conda:
+        "../envs/bayesprune.yaml"
+    log:
+        "results/logs/tables/pruning.log",
+    script:
+        "../workflow_scripts/table_pruning.py"
+
+
+rule table_curves:
+    input:
+        curves_all(),
+    output:
+        "results/tables/pruning_curves.csv",
+    params:
+        rows=unpruned_keys(),
+    conda:
+        "../envs/bayesprune.yaml"
+    log:
+        "results/logs/tables/curves.log",
+    script:
+        "../workflow_scripts/table_curves.py"
+
+
+rule table_bayes_factor:
+    input:
+        finals=b_finals_all(),
+        histories=b_histories_all(),
+    output:
+        csv="results/tables/bayes_factor.csv",
+        epochs="results/tables/bayes_factor_epochs.csv",
+        md="results/tables/bayes_factor.md",
+    params:
+        rows=b_keys(),
+    conda:
+        "../envs/bayesprune.yaml"
+    log:
+        "results/logs/tables/bayes_factor.log",
+    script:
+        "../workflow_scripts/table_bayes_factor.py"

@@ -1,0 +1,27 @@
+# Stage 2 (method A): the unpruned deterministic network, trained with Adam. MCMC may start
+# from it (sampler.init: map) and every pruned network is compared against it.
+
+
+rule train_unpruned:
+    input:
+        unpack(split_files),
+    output:
+        model="results/method_a/{dataset}/rep{rep}/unpruned/model.npz",
+        metrics="results/method_a/{dataset}/rep{rep}/unpruned/metrics.json",
+    params:
+        entry=dataset_entry,
+        train=a_train_params,
+        seed=rep_seed("train"),
+        device=device,
+    conda:
+        "../envs/bayesprune.yaml"
+    log:
+        "results/logs/train_unpruned/{dataset}/rep{rep}.log",
+    benchmark:
+        "results/benchmarks/train_unpruned/{dataset}/rep{rep}.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    script:
+        "../workflow_scripts/train_unpruned.py"

@@ -1,0 +1,110 @@
+"""The config schema rejects bad configs before any job runs, naming the key."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bayesprune.config import ConfigError, derive_seed, load_config_file, validate_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _base() -> dict:
+    return yaml.safe_load((ROOT / "tests/configs/tiny.yaml").read_text())
+
+
+@pytest.mark.parametrize("path", ["config/config.yaml", "config/paper.yaml", "tests/configs/tiny.yaml"])
+def test_shipped_configs_are_valid(path):
+    cfg = load_config_file(ROOT / path)
+    assert cfg["method_a"]["sampler"]["chains"] >= 1
+
+
+def test_defaults_are_filled():
+    cfg = validate_config({"datasets": {"iris": {"task": "classification", "source": {"kind": "sklearn", "name": "iris"}}}})
+    assert cfg["method_a"]["sampler"]["langevin_prob"] == 0.5
+    assert cfg["method_a"]["resample"]["samples"] == 1000
+    assert cfg["method_a"]["prior"]["sigma2"] == 25.0
+    assert cfg["datasets"]["iris"]["split"]["test_fraction"] == 0.4
+    assert cfg["datasets"]["iris"]["network"]["hidden_activation"] == "sigmoid"
+
+
+def _rejected(mutate, *names: str) -> str:
+    cfg = _base()
+    mutate(cfg)
+    with pytest.raises(ConfigError) as err:
+        validate_config(cfg)
+    message = str(err.value)
+    for name in names:
+        assert name in message, message
+    return message
+
+
+def test_unknown_key_is_rejected():
+    _rejected(lambda c: c["method_a"]["sampler"].update(stepsize=0.1), "method_a.sampler", "stepsize")
+
+
+def test_unknown_top_level_key_is_rejected():
+    _rejected(lambda c: c.update(replicate=3), "replicate")
+
+
+def test_wrong_type_is_rejected():
+    _rejected(lambda c: c["method_a"]["sampler"].update(samples="many"), "method_a.sampler.samples")
+
+
+@pytest.mark.parametrize("rate", [0, 1, 1.5, -0.2])
+def test_rate_outside_open_unit_interval_is_rejected(rate):
+    _rejected(lambda c: c["method_a"]["pruning"].update(rates=[0.5, rate]), "method_a.pruning.rates")
+
+
+def test_unknown_criterion_is_rejected():
+    _rejected(lambda c: c["method_a"]["pruning"].update(criteria=["stn", "snr"]), "method_a.pruning.criteria")
+
+
+def test_missing_target_column_is_rejected():
+    def drop_target(c):
+        del c["datasets"]["iris"]["reader"]["target"]
+
+    _rejected(drop_target, "datasets.iris.reader", "target")
+
+
+def test_url_without_checksum_is_rejected():
+    def drop_sha(c):
+        del c["datasets"]["iris"]["source"]["files"]["data"]["sha256"]
+
+    _rejected(drop_sha, "datasets.iris.source", "sha256")
+
+
+def test_bad_checksum_text_is_rejected():
+    _rejected(
+        lambda c: c["datasets"]["iris"]["source"]["files"]["data"].update(sha256="abc"),
+        "datasets.iris.source.files.data.sha256",
+    )
+
+
+def test_method_naming_an_undefined_dataset_is_rejected():
+    _rejected(lambda c: c["method_a"].update(datasets=["iris", "nope"]), "method_a.datasets", "nope")
+
+
+def test_image_dataset_in_method_a_is_rejected():
+    _rejected(lambda c: c["method_a"].update(datasets=["digits"]), "method_a.datasets", "digits")
+
+
+def test_gradual_needs_bayes_magnitude():
+    _rejected(lambda c: c["method_b"].update(methods=["unpruned", "gradual_magnitude"]), "bayes_magnitude")
+
+
+def test_validation_does_not_mutate_input():
+    cfg = _base()
+    before = copy.deepcopy(cfg)
+    validate_config(cfg)
+    assert cfg == before
+
+
+def test_derived_seeds_are_stable_and_distinct():
+    assert derive_seed(1, "sample", "iris", 0) == derive_seed(1, "sample", "iris", 0)
+    seeds = {derive_seed(1, "sample", "iris", r) for r in range(50)}
+    assert len(seeds) == 50

@@ -1,0 +1,113 @@
+"""Real Snakemake runs: the tiny config end to end, a no-op rerun, lint, and DAGs of the shipped configs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "datasets"
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+
+pytestmark = pytest.mark.slow
+
+
+def snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    cmd = [
+        *SNAKEMAKE,
+        "--snakefile", str(ROOT / "Snakefile"),
+        "--directory", str(workdir),
+        "--cores", "2",
+        *args,
+    ]
+    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def tiny_args(mirror: Path = SHARED) -> list[str]:
+    return ["--configfile", str(ROOT / "tests/configs/tiny.yaml"), "--config", f"mirror={mirror}"]
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    if not SHARED.is_dir():
+        pytest.skip(f"the dataset mirror {SHARED} is missing (CI has it beside the checkout)")
+    workdir = tmp_path_factory.mktemp("tiny")
+    result = snakemake(workdir, *tiny_args())
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-8000:]
+    return workdir
+
+
+def test_every_target_exists(tiny_run):
+    res = tiny_run / "results"
+    for name in ("unpruned", "pruning", "pruning_summary", "pruning_curves", "bayes_factor"):
+        assert (res / "tables" / f"{name}.csv").stat().st_size > 0, name
+    for ds in ("iris", "diabetes"):
+        base = res / "method_a" / ds / "rep0"
+        for stage in ("full", *(f"{s}/{c}/0.5" for s in ("pruned", "resampled") for c in ("stn", "rnd"))):
+            for name in ("metrics.json", "diagnostics.json"):
+                assert (base / stage / name).is_file(), base / stage / name
+        assert (base / "full" / "posterior.nc").is_file()
+        assert (base / "resampled" / "stn" / "0.5" / "posterior.nc").is_file()
+        assert (base / "pruned" / "stn" / "0.5" / "mask.json").is_file()
+    for method in ("unpruned", "bayes_random", "bayes_magnitude", "random", "magnitude", "gradual_magnitude"):
+        assert (res / "method_b" / "digits" / "rep0" / method / "final.json").is_file()
+    # the mirror was used for the zip
+    assert (tiny_run / "data" / "raw" / "bayes_prun_data.zip").is_file()
+
+
+def test_tables_have_the_expected_rows(tiny_run):
+    table = pd.read_csv(tiny_run / "results/tables/pruning.csv")
+    # per dataset and replicate: 1 full + 2 criteria x 1 rate x (pruned + resampled)
+    assert len(table) == 2 * (1 + 2 * 2)
+    assert set(table["stage"]) == {"full", "pruned", "resampled"}
+    bf = pd.read_csv(tiny_run / "results/tables/bayes_factor.csv")
+    assert len(bf) == 6 and set(bf["method"]) >= {"bayes_random", "gradual_magnitude"}
+    unpruned = pd.read_csv(tiny_run / "results/tables/unpruned.csv")
+    assert len(unpruned) == 2
+
+
+def test_pruned_masks_have_the_configured_size(tiny_run):
+    mask = json.loads((tiny_run / "results/method_a/iris/rep0/pruned/stn/0.5/mask.json").read_text())
+    n_params = 4 * 6 + 6 + 6 * 3 + 3
+    assert len(mask["pruned"]) == -(-n_params // 2)  # ceil(0.5 * P)
+
+
+def test_second_run_has_nothing_to_do(tiny_run):
+    result = snakemake(tiny_run, *tiny_args(), "--dry-run")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_lint_is_clean():
+    result = subprocess.run(
+        [*SNAKEMAKE, "--lint", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(ROOT)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def test_paper_config_dag_builds_with_the_mirror(tmp_path):
+    result = snakemake(
+        tmp_path, "--configfile", str(ROOT / "config/paper.yaml"), "--config", f"mirror={SHARED}", "--dry-run", "--quiet", "rules",
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
+    out = result.stdout + result.stderr
+    for rule in ("download", "prepare", "train_unpruned", "sample", "prune", "resample", "diagnose", "bf_train"):
+        assert rule in out, rule
+
+
+def test_bad_config_stops_before_any_job(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    text = (ROOT / "tests/configs/tiny.yaml").read_text().replace("rates: [0.5]", "rates: [1.5]")
+    bad.write_text(text)
+    result = snakemake(tmp_path, "--configfile", str(bad))
+    assert result.returncode != 0
+    assert "method_a.pruning.rates" in result.stdout + result.stderr
+    assert not (tmp_path / "results").exists() and not (tmp_path / "data").exists()
