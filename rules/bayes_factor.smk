@@ -9,20 +9,20 @@ rule bf_train:
     output:
         history="results/method_b/{dataset}/rep{rep}/{method}/epochs.csv",
         final="results/method_b/{dataset}/rep{rep}/{method}/final.json",
+    log:
+        "results/logs/bf_train/{dataset}/rep{rep}/{method}.log",
+    benchmark:
+        "results/benchmarks/bf_train/{dataset}/rep{rep}/{method}.tsv"
+    conda:
+        "../envs/bayesprune.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=120,
     params:
         entry=dataset_entry,
         settings=b_params,
         seed=rep_seed("bayes_factor"),
         device=device,
-    conda:
-        "../envs/bayesprune.yaml"
-    log:
-        "results/logs/bf_train/{dataset}/rep{rep}/{method}.log",
-    benchmark:
-        "results/benchmarks/bf_train/{dataset}/rep{rep}/{method}.tsv"
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=120,
     script:
         "../workflow_scripts/bf_train.py"

@@ -13,11 +13,18 @@ from pathlib import Path
 _ROOT = str(Path(workflow.basedir).resolve())
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    [_ROOT] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != _ROOT]
-)
+_INHERITED = [
+    p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != _ROOT
+]
+os.environ.update(PYTHONPATH=os.pathsep.join([_ROOT, *_INHERITED]))
 
-from bayesprune.config import ConfigError, derive_seed, iter_raw_files, rate_label, validate_config
+from bayesprune.config import (
+    ConfigError,
+    derive_seed,
+    iter_raw_files,
+    rate_label,
+    validate_config,
+)
 from snakemake.exceptions import WorkflowError
 
 try:
@@ -35,7 +42,8 @@ RATES = [rate_label(r) for r in A["pruning"]["rates"]]
 B_METHODS = B["methods"]
 SEED = CFG["seed"]
 RAW_FILES = {
-    spec["path"]: spec for _, _, spec in iter_raw_files(CFG, sorted(set(A_DATASETS + B_DATASETS)))
+    spec["path"]: spec
+    for _, _, spec in iter_raw_files(CFG, sorted(set(A_DATASETS + B_DATASETS)))
 }
 
 
@@ -99,13 +107,17 @@ def curves_all():
 
 def b_finals_all():
     return [
-        f"results/method_b/{d}/rep{r}/{m}/final.json" for d, r in b_runs() for m in B_METHODS
+        f"results/method_b/{d}/rep{r}/{m}/final.json"
+        for d, r in b_runs()
+        for m in B_METHODS
     ]
 
 
 def b_histories_all():
     return [
-        f"results/method_b/{d}/rep{r}/{m}/epochs.csv" for d, r in b_runs() for m in B_METHODS
+        f"results/method_b/{d}/rep{r}/{m}/epochs.csv"
+        for d, r in b_runs()
+        for m in B_METHODS
     ]
 
 
@@ -123,14 +135,19 @@ def stage_keys(wildcards=None):
 
 
 def b_keys(wildcards=None):
-    return [{"dataset": d, "rep": r, "method": m} for d, r in b_runs() for m in B_METHODS]
+    return [
+        {"dataset": d, "rep": r, "method": m} for d, r in b_runs() for m in B_METHODS
+    ]
 
 
 def table_targets():
     out = []
     if A_DATASETS:
         out += ["results/tables/unpruned.csv", "results/tables/pruning.csv"]
-        out += ["results/tables/pruning_summary.csv", "results/tables/pruning_curves.csv"]
+        out += [
+            "results/tables/pruning_summary.csv",
+            "results/tables/pruning_curves.csv",
+        ]
     if B_DATASETS:
         out += ["results/tables/bayes_factor.csv"]
     return out
@@ -147,7 +164,9 @@ def raw_inputs(wildcards):
     """Files the prepare job of a dataset reads (nothing for scikit-learn bundled sets)."""
     source = DATASETS[wildcards.dataset]["source"]
     if source["kind"] == "url":
-        return {role: f"data/raw/{spec['path']}" for role, spec in source["files"].items()}
+        return {
+            role: f"data/raw/{spec['path']}" for role, spec in source["files"].items()
+        }
     if source["kind"] == "local":
         return {role: spec["path"] for role, spec in source["files"].items()}
     return {}
@@ -187,7 +206,9 @@ def rep_seed(stage):
     """A params function giving each (stage, dataset, replicate, ...) job its own seed."""
 
     def seed(wildcards):
-        keys = [wildcards.get(k) for k in ("dataset", "rep", "criterion", "rate", "method")]
+        keys = [
+            wildcards.get(k) for k in ("dataset", "rep", "criterion", "rate", "method")
+        ]
         return derive_seed(SEED, stage, *[k for k in keys if k is not None])
 
     return seed

@@ -9,14 +9,14 @@ localrules:
 rule download:
     output:
         "data/raw/{rawpath}",
-    params:
-        spec=raw_file_spec,
-        mirror=mirror_dir,
-    conda:
-        "../envs/bayesprune.yaml"
     log:
         "results/logs/download/{rawpath}.log",
     retries: 2
+    conda:
+        "../envs/bayesprune.yaml"
+    params:
+        spec=raw_file_spec,
+        mirror=mirror_dir,
     script:
         "../workflow_scripts/download.py"
 
@@ -27,13 +27,13 @@ rule prepare:
     output:
         npz="data/processed/{dataset}/rep{rep}.npz",
         meta="data/processed/{dataset}/rep{rep}.json",
-    params:
-        entry=dataset_entry,
-    conda:
-        "../envs/bayesprune.yaml"
     log:
         "results/logs/prepare/{dataset}/rep{rep}.log",
+    conda:
+        "../envs/bayesprune.yaml"
     resources:
         mem_mb=2000,
+    params:
+        entry=dataset_entry,
     script:
         "../workflow_scripts/prepare.py"

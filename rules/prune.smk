@@ -9,16 +9,17 @@ rule prune:
     output:
         mask="results/method_a/{dataset}/rep{rep}/pruned/{criterion}/{rate}/mask.json",
         metrics="results/method_a/{dataset}/rep{rep}/pruned/{criterion}/{rate}/metrics.json",
+        predictive="results/method_a/{dataset}/rep{rep}/pruned/{criterion}/{rate}/predictive.npz",
+    log:
+        "results/logs/prune/{dataset}/rep{rep}/{criterion}_{rate}.log",
+    conda:
+        "../envs/bayesprune.yaml"
+    resources:
+        mem_mb=4000,
     params:
         entry=dataset_entry,
         pruning=a_pruning_params,
         seed=rep_seed("prune"),
-    conda:
-        "../envs/bayesprune.yaml"
-    log:
-        "results/logs/prune/{dataset}/rep{rep}/{criterion}_{rate}.log",
-    resources:
-        mem_mb=4000,
     script:
         "../workflow_scripts/prune.py"
 
@@ -29,19 +30,19 @@ rule curve:
         posterior="results/method_a/{dataset}/rep{rep}/full/posterior.nc",
     output:
         "results/method_a/{dataset}/rep{rep}/curve.csv",
+    log:
+        "results/logs/curve/{dataset}/rep{rep}.log",
+    benchmark:
+        "results/benchmarks/curve/{dataset}/rep{rep}.tsv"
+    conda:
+        "../envs/bayesprune.yaml"
+    resources:
+        mem_mb=4000,
     params:
         entry=dataset_entry,
         criteria=CRITERIA,
         max_rate=max(A["pruning"]["rates"]) if A["pruning"]["rates"] else 0.0,
         pruning=a_pruning_params,
         seed=rep_seed("prune"),
-    conda:
-        "../envs/bayesprune.yaml"
-    log:
-        "results/logs/curve/{dataset}/rep{rep}.log",
-    benchmark:
-        "results/benchmarks/curve/{dataset}/rep{rep}.tsv"
-    resources:
-        mem_mb=4000,
     script:
         "../workflow_scripts/curve.py"

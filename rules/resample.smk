@@ -10,6 +10,17 @@ rule resample:
     output:
         posterior="results/method_a/{dataset}/rep{rep}/resampled/{criterion}/{rate}/posterior.nc",
         metrics="results/method_a/{dataset}/rep{rep}/resampled/{criterion}/{rate}/metrics.json",
+        predictive="results/method_a/{dataset}/rep{rep}/resampled/{criterion}/{rate}/predictive.npz",
+    log:
+        "results/logs/resample/{dataset}/rep{rep}/{criterion}_{rate}.log",
+    benchmark:
+        "results/benchmarks/resample/{dataset}/rep{rep}/{criterion}_{rate}.tsv"
+    conda:
+        "../envs/bayesprune.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
     params:
         entry=dataset_entry,
         sampler=a_resample_params,
@@ -17,15 +28,5 @@ rule resample:
         seed=rep_seed("resample"),
         device=device,
         checkpoint="results/checkpoints/{dataset}/rep{rep}/resampled_{criterion}_{rate}.pt",
-    conda:
-        "../envs/bayesprune.yaml"
-    log:
-        "results/logs/resample/{dataset}/rep{rep}/{criterion}_{rate}.log",
-    benchmark:
-        "results/benchmarks/resample/{dataset}/rep{rep}/{criterion}_{rate}.tsv"
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=60,
     script:
         "../workflow_scripts/resample.py"

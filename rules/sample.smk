@@ -9,6 +9,17 @@ rule sample:
     output:
         posterior="results/method_a/{dataset}/rep{rep}/full/posterior.nc",
         metrics="results/method_a/{dataset}/rep{rep}/full/metrics.json",
+        predictive="results/method_a/{dataset}/rep{rep}/full/predictive.npz",
+    log:
+        "results/logs/sample/{dataset}/rep{rep}.log",
+    benchmark:
+        "results/benchmarks/sample/{dataset}/rep{rep}.tsv"
+    conda:
+        "../envs/bayesprune.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=120,
     params:
         entry=dataset_entry,
         sampler=a_sampler_params,
@@ -16,16 +27,6 @@ rule sample:
         seed=rep_seed("sample"),
         device=device,
         checkpoint="results/checkpoints/{dataset}/rep{rep}/full.pt",
-    conda:
-        "../envs/bayesprune.yaml"
-    log:
-        "results/logs/sample/{dataset}/rep{rep}.log",
-    benchmark:
-        "results/benchmarks/sample/{dataset}/rep{rep}.tsv"
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=120,
     script:
         "../workflow_scripts/sample.py"
 
@@ -34,15 +35,16 @@ rule diagnose:
     input:
         unpack(diagnose_inputs),
     output:
-        "results/method_a/{dataset}/rep{rep}/{stage}/diagnostics.json",
+        diagnostics="results/method_a/{dataset}/rep{rep}/{stage}/diagnostics.json",
+        param_table="results/method_a/{dataset}/rep{rep}/{stage}/params.csv",
+    log:
+        "results/logs/diagnose/{dataset}/rep{rep}/{stage}.log",
+    conda:
+        "../envs/bayesprune.yaml"
+    resources:
+        mem_mb=4000,
     params:
         entry=dataset_entry,
         diagnostics=a_diagnostic_params,
-    conda:
-        "../envs/bayesprune.yaml"
-    log:
-        "results/logs/diagnose/{dataset}/rep{rep}/{stage}.log",
-    resources:
-        mem_mb=4000,
     script:
         "../workflow_scripts/diagnose.py"

@@ -7,12 +7,12 @@ rule table_unpruned:
     output:
         csv="results/tables/unpruned.csv",
         md="results/tables/unpruned.md",
-    params:
-        rows=unpruned_keys(),
-    conda:
-        "../envs/bayesprune.yaml"
     log:
         "results/logs/tables/unpruned.log",
+    conda:
+        "../envs/bayesprune.yaml"
+    params:
+        rows=unpruned_keys(),
     script:
         "../workflow_scripts/table_unpruned.py"
 
@@ -29,13 +29,13 @@ rule table_pruning:
         csv="results/tables/pruning.csv",
         summary="results/tables/pruning_summary.csv",
         md="results/tables/pruning_summary.md",
+    log:
+        "results/logs/tables/pruning.log",
+    conda:
+        "../envs/bayesprune.yaml"
     params:
         full_keys=unpruned_keys(),
         stage_keys=stage_keys(),
-    conda:
-        "../envs/bayesprune.yaml"
-    log:
-        "results/logs/tables/pruning.log",
     script:
         "../workflow_scripts/table_pruning.py"
 
@@ -45,12 +45,12 @@ rule table_curves:
         curves_all(),
     output:
         "results/tables/pruning_curves.csv",
-    params:
-        rows=unpruned_keys(),
-    conda:
-        "../envs/bayesprune.yaml"
     log:
         "results/logs/tables/curves.log",
+    conda:
+        "../envs/bayesprune.yaml"
+    params:
+        rows=unpruned_keys(),
     script:
         "../workflow_scripts/table_curves.py"
 
@@ -63,11 +63,11 @@ rule table_bayes_factor:
         csv="results/tables/bayes_factor.csv",
         epochs="results/tables/bayes_factor_epochs.csv",
         md="results/tables/bayes_factor.md",
-    params:
-        rows=b_keys(),
-    conda:
-        "../envs/bayesprune.yaml"
     log:
         "results/logs/tables/bayes_factor.log",
+    conda:
+        "../envs/bayesprune.yaml"
+    params:
+        rows=b_keys(),
     script:
         "../workflow_scripts/table_bayes_factor.py"

@@ -8,20 +8,20 @@ rule train_unpruned:
     output:
         model="results/method_a/{dataset}/rep{rep}/unpruned/model.npz",
         metrics="results/method_a/{dataset}/rep{rep}/unpruned/metrics.json",
+    log:
+        "results/logs/train_unpruned/{dataset}/rep{rep}.log",
+    benchmark:
+        "results/benchmarks/train_unpruned/{dataset}/rep{rep}.tsv"
+    conda:
+        "../envs/bayesprune.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
     params:
         entry=dataset_entry,
         train=a_train_params,
         seed=rep_seed("train"),
         device=device,
-    conda:
-        "../envs/bayesprune.yaml"
-    log:
-        "results/logs/train_unpruned/{dataset}/rep{rep}.log",
-    benchmark:
-        "results/benchmarks/train_unpruned/{dataset}/rep{rep}.tsv"
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=30,
     script:
         "../workflow_scripts/train_unpruned.py"

@@ -14,4 +14,10 @@ with logged(snakemake.log[0]) as log:
     raw = read_dataset(name, entry, files)
     arrays, meta = prepare_split(name, entry, raw, int(snakemake.wildcards.rep))
     save_split(snakemake.output.npz, snakemake.output.meta, arrays, meta)
-    log.info("%s rep %s: %d train / %d test rows", name, snakemake.wildcards.rep, meta["n_train"], meta["n_test"])
+    log.info(
+        "%s rep %s: %d train / %d test rows",
+        name,
+        snakemake.wildcards.rep,
+        meta["n_train"],
+        meta["n_test"],
+    )

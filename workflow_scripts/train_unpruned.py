@@ -12,7 +12,9 @@ from bayesprune.training import train_map
 with logged(snakemake.log[0]) as log:
     torch.set_num_threads(snakemake.threads)
     arrays, meta = load_split(snakemake.input.npz, snakemake.input.meta)
-    spec = MLPSpec.from_config(meta["n_features"], meta["n_outputs"], snakemake.params.entry["network"])
+    spec = MLPSpec.from_config(
+        meta["n_features"], meta["n_outputs"], snakemake.params.entry["network"]
+    )
     train = snakemake.params.train
     result = train_map(
         spec,
@@ -28,7 +30,11 @@ with logged(snakemake.log[0]) as log:
     )
     tau2 = None if result.noise_var is None else np.array([result.noise_var])
     metrics = evaluate_posterior(spec, meta["task"], result.theta[None, :], tau2, arrays, meta)
-    metrics = {"point": metrics["point"], "size": metrics["size"], "final_train_loss": result.history[-1]["train_loss"]}
+    metrics = {
+        "point": metrics["point"],
+        "size": metrics["size"],
+        "final_train_loss": result.history[-1]["train_loss"],
+    }
     save_npz(
         snakemake.output.model,
         theta=result.theta,

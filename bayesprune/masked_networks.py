@@ -1,0 +1,208 @@
+"""``torch.nn`` networks whose weights carry pruning masks (method B).
+
+Every weight tensor (``Linear`` and ``Conv2d`` weights) owns a ``mask`` buffer of the same
+shape holding 0/1 values (same dtype as the weight, so ``weight * mask`` is one multiply).
+Biases are never pruned and have no mask. Masks live in the module's ``state_dict``, so a
+saved network keeps its pruning pattern.
+
+The forward pass uses the weights as they are: the training code keeps pruned entries at
+exactly 0 by calling :func:`apply_masks` after every optimiser step (and by masking gradients
+before it), so no ``weight * mask`` product is needed in the forward pass.
+
+Network config (a plain dict, e.g. from the workflow config)::
+
+    {kind: mlp | cnn, hidden: [300, 100], channels: [32, 64], hidden_activation: relu}
+
+* ``mlp``: flattens its input (images or feature vectors), then ``Linear`` layers of the
+  ``hidden`` widths and the output layer; ``784-300-100-10`` is LeNet-300-100.
+* ``cnn``: for each entry of ``channels`` a block ``Conv2d(3x3, padding 1) -> activation ->
+  MaxPool2d(2)``, then flatten, the ``hidden`` fully connected layers and the output layer
+  (defaults ``channels: [32, 64]``, ``hidden: [256]``: a small CIFAR-10 network).
+
+Other keys (e.g. method A's ``output_activation``) are ignored; the output is always logits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import torch
+from torch import nn
+
+HIDDEN_ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+    "sigmoid": nn.Sigmoid,
+}
+NETWORK_KINDS = ("mlp", "cnn")
+
+
+class MaskedLinear(nn.Linear):
+    """``nn.Linear`` with a 0/1 ``mask`` buffer over its weight (the bias is not pruned)."""
+
+    mask: torch.Tensor
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
+        super().__init__(in_features, out_features, bias=bias)
+        self.register_buffer("mask", torch.ones_like(self.weight))
+
+
+class MaskedConv2d(nn.Conv2d):
+    """``nn.Conv2d`` with a 0/1 ``mask`` buffer over its weight (the bias is not pruned)."""
+
+    mask: torch.Tensor
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, **kw: Any) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, **kw)
+        self.register_buffer("mask", torch.ones_like(self.weight))
+
+
+MASKED_LAYERS = (MaskedLinear, MaskedConv2d)
+
+
+class MaskedNetwork(nn.Module):
+    """A feed-forward classifier (``features`` -> flatten -> ``classifier``) with masked weights."""
+
+    def __init__(self, features: nn.Sequential, classifier: nn.Sequential) -> None:
+        super().__init__()
+        self.features = features
+        self.classifier = classifier
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(torch.flatten(self.features(x), 1))
+
+
+def _activation(name: str) -> nn.Module:
+    try:
+        return HIDDEN_ACTIVATIONS[name]()
+    except KeyError:
+        raise ValueError(
+            f"hidden_activation must be one of {sorted(HIDDEN_ACTIVATIONS)}, got {name!r}"
+        ) from None
+
+
+def build_network(
+    cfg: Mapping[str, Any], input_shape: Sequence[int], n_classes: int
+) -> MaskedNetwork:
+    """Build the masked network described by ``cfg`` for inputs of ``input_shape``.
+
+    ``input_shape`` excludes the batch dimension: ``(D,)`` for feature vectors or
+    ``(C, H, W)`` for images. The output layer has ``n_classes`` logits. Parameters are
+    initialised by PyTorch's default initialisers, so seed the global RNG
+    (``torch.manual_seed``) before calling for a reproducible network.
+    """
+    kind = str(cfg.get("kind", "mlp"))
+    act = str(cfg.get("hidden_activation", "relu"))
+    _activation(act)  # validate early
+    shape = tuple(int(s) for s in input_shape)
+    if n_classes < 1:
+        raise ValueError(f"n_classes must be positive, got {n_classes}")
+    if kind == "mlp":
+        hidden = [int(h) for h in cfg.get("hidden", [300, 100])]
+        features = nn.Sequential()
+        n_in = 1
+        for s in shape:
+            n_in *= s
+    elif kind == "cnn":
+        if len(shape) != 3:
+            raise ValueError(f"a cnn needs (C, H, W) inputs, got input_shape {shape}")
+        channels = [int(c) for c in cfg.get("channels", [32, 64])]
+        hidden = [int(h) for h in cfg.get("hidden", [256])]
+        kernel = int(cfg.get("kernel_size", 3))
+        c, h, w = shape
+        layers: list[nn.Module] = []
+        for c_out in channels:
+            if h < 2 or w < 2:
+                raise ValueError(f"input {shape} too small for {len(channels)} conv blocks")
+            layers += [
+                MaskedConv2d(c, c_out, kernel, padding=kernel // 2),
+                _activation(act),
+                nn.MaxPool2d(2),
+            ]
+            c, h, w = c_out, h // 2, w // 2
+        features = nn.Sequential(*layers)
+        n_in = c * h * w
+    else:
+        raise ValueError(f"network kind must be one of {NETWORK_KINDS}, got {kind!r}")
+    fc: list[nn.Module] = []
+    for width in hidden:
+        fc += [MaskedLinear(n_in, width), _activation(act)]
+        n_in = width
+    fc.append(MaskedLinear(n_in, int(n_classes)))
+    return MaskedNetwork(features, nn.Sequential(*fc))
+
+
+def masked_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
+    """``(module name, module)`` of every masked layer, input to output."""
+    return [(name, m) for name, m in model.named_modules() if isinstance(m, MASKED_LAYERS)]
+
+
+def prunable(model: nn.Module) -> list[tuple[str, torch.Tensor, torch.Tensor]]:
+    """``(name, weight, mask)`` for every prunable weight, e.g. ``("classifier.0.weight", ...)``."""
+    return [(f"{name}.weight", m.weight, m.mask) for name, m in masked_layers(model)]
+
+
+def get_masks(model: nn.Module) -> dict[str, torch.Tensor]:
+    """A copy of every mask, keyed by weight name."""
+    return {name: mask.detach().clone() for name, _, mask in prunable(model)}
+
+
+@torch.no_grad()
+def set_masks(model: nn.Module, masks: Mapping[str, torch.Tensor]) -> None:
+    """Replace the masks named in ``masks`` (weight name -> 0/1 tensor) and apply them."""
+    for name, weight, mask in prunable(model):
+        if name in masks:
+            mask.copy_(masks[name].to(mask))
+            weight.mul_(mask)
+
+
+@torch.no_grad()
+def apply_masks(model: nn.Module) -> None:
+    """Zero every pruned weight in place (``weight *= mask``)."""
+    for _, weight, mask in prunable(model):
+        weight.mul_(mask)
+
+
+@torch.no_grad()
+def mask_gradients(model: nn.Module) -> None:
+    """Zero the gradient of every pruned weight in place (``grad *= mask``)."""
+    for _, weight, mask in prunable(model):
+        if weight.grad is not None:
+            weight.grad.mul_(mask)
+
+
+def n_weights(model: nn.Module) -> int:
+    """Number of prunable weights (all ``Linear``/``Conv2d`` weight entries)."""
+    return sum(w.numel() for _, w, _ in prunable(model))
+
+
+def n_params(model: nn.Module) -> int:
+    """Number of parameters (weights and biases)."""
+    return sum(p.numel() for p in model.parameters())
+
+
+def kept_weights(model: nn.Module) -> int:
+    """Number of prunable weights whose mask is 1."""
+    return int(sum(int(m.sum().item()) for _, _, m in prunable(model)))
+
+
+def kept_params(model: nn.Module) -> int:
+    """Number of parameters kept: unmasked weights plus every bias (biases are never pruned)."""
+    return n_params(model) - n_weights(model) + kept_weights(model)
+
+
+def sparsity(model: nn.Module) -> float:
+    """Fraction of prunable weights that are pruned (masked to 0)."""
+    total = n_weights(model)
+    return 1.0 - kept_weights(model) / total if total else 0.0
+
+
+def param_sparsity(model: nn.Module) -> float:
+    """Fraction of all parameters (weights and biases) that are pruned."""
+    return 1.0 - kept_params(model) / n_params(model)
+
+
+def layer_sparsity(model: nn.Module) -> dict[str, float]:
+    """Fraction of pruned weights per prunable tensor, keyed by weight name."""
+    return {name: 1.0 - float(m.mean().item()) for name, _, m in prunable(model)}

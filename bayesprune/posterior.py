@@ -1,0 +1,193 @@
+"""Posterior draws as ArviZ InferenceData: build, save (NetCDF, atomic), load, access.
+
+Layout (docs/ARCHITECTURE.md): ``posterior.theta`` dims ``(chain, draw, param)`` with
+coordinate ``param`` = the flat parameter names; ``posterior.tau2`` ``(chain, draw)`` for
+regression; ``sample_stats`` ``lp``, ``loglik``, ``accepted``, ``kernel`` (0 random walk,
+1 Langevin), ``diverging``; attributes ``seed``, ``config_digest``, ``versions`` (JSON),
+``task``, ``network`` (JSON), ``mask`` (JSON list of pruned indices), ``burn_in``, ``thin``,
+``acceptance_rate`` (JSON list, per chain). Only post-burn-in, thinned draws are stored.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import arviz as az
+import numpy as np
+import xarray as xr
+
+from bayesprune.io import atomic_path, package_versions
+from bayesprune.networks import MLPSpec
+from bayesprune.sampler import ChainResult
+
+
+def build_inference_data(
+    result: ChainResult,
+    spec: MLPSpec,
+    task: str,
+    *,
+    mask: np.ndarray | list[int] | None = None,
+    config_digest: str = "",
+    extra_attrs: dict[str, Any] | None = None,
+) -> az.InferenceData:
+    """InferenceData from :func:`bayesprune.sampler.run_chains`' result.
+
+    ``theta`` is stored with pruned coordinates (``mask``) exactly 0. ``extra_attrs`` are
+    added to the posterior group's attributes (values must be NetCDF-compatible: numbers,
+    strings; other values are JSON-encoded).
+    """
+    K, S = result.n_chains, result.n_draws
+    names = spec.param_names()
+    theta = np.array(result.theta, dtype=np.float64)
+    if theta.shape[-1] != len(names):
+        raise ValueError(f"draws have {theta.shape[-1]} parameters, network needs {len(names)}")
+    mask_list = sorted(int(i) for i in (mask if mask is not None else []))
+    if mask_list:
+        theta[..., mask_list] = 0.0
+    coords = {"chain": np.arange(K), "draw": np.arange(S), "param": names}
+    post_vars = {"theta": (("chain", "draw", "param"), theta)}
+    if result.tau2 is not None:
+        post_vars["tau2"] = (("chain", "draw"), np.asarray(result.tau2, dtype=np.float64))
+    attrs: dict[str, Any] = {
+        "seed": int(result.seed),
+        "config_digest": str(config_digest),
+        "versions": json.dumps(package_versions(), sort_keys=True),
+        "task": str(task),
+        "network": json.dumps(spec.to_dict(), sort_keys=True),
+        "mask": json.dumps(mask_list),
+        "burn_in": int(result.burn_in),
+        "thin": int(result.thin),
+        "n_iter": int(result.n_iter),
+        "acceptance_rate": json.dumps([float(a) for a in result.acceptance_rate]),
+        "n_diverging": json.dumps([int(n) for n in result.n_diverging]),
+        "elapsed_s": float(result.elapsed_s),
+    }
+    for key, value in (extra_attrs or {}).items():
+        ok = isinstance(value, str | int | float | np.integer | np.floating)
+        attrs[key] = value if ok else json.dumps(value, sort_keys=True)
+    posterior = xr.Dataset(post_vars, coords=coords, attrs=attrs)
+    stats = xr.Dataset(
+        {
+            "lp": (("chain", "draw"), np.asarray(result.logdensity, dtype=np.float64)),
+            "loglik": (("chain", "draw"), np.asarray(result.loglik, dtype=np.float64)),
+            "accepted": (("chain", "draw"), np.asarray(result.accepted, dtype=bool)),
+            "kernel": (("chain", "draw"), np.asarray(result.kernel, dtype=np.int8)),
+            "diverging": (("chain", "draw"), np.asarray(result.diverging, dtype=bool)),
+        },
+        coords={"chain": coords["chain"], "draw": coords["draw"]},
+        attrs=attrs,
+    )
+    return az.InferenceData(posterior=posterior, sample_stats=stats)
+
+
+def save_posterior(path: str | os.PathLike[str], idata: az.InferenceData) -> None:
+    """Write ``idata`` to NetCDF (h5netcdf) atomically: temp file in the folder, then rename."""
+    dest = Path(path)
+    with atomic_path(dest) as tmp:
+        idata.to_netcdf(str(tmp), engine="h5netcdf")
+
+
+def load_posterior(path: str | os.PathLike[str]) -> az.InferenceData:
+    """Read a posterior written by :func:`save_posterior` (fully loaded, file closed)."""
+    idata = az.from_netcdf(str(path), engine="h5netcdf")
+    for group in idata.groups():
+        getattr(idata, group).load()
+    return idata
+
+
+def draws_by_chain(idata: az.InferenceData, var: str = "theta") -> np.ndarray:
+    """Draws of ``var`` as numpy ``(chains, draws, ...)``."""
+    return np.asarray(idata.posterior[var].values)
+
+
+def pooled_draws(idata: az.InferenceData, var: str = "theta") -> np.ndarray:
+    """Draws of ``var`` pooled over chains: ``(chains * draws, ...)`` (chain-major)."""
+    arr = draws_by_chain(idata, var)
+    return arr.reshape(arr.shape[0] * arr.shape[1], *arr.shape[2:])
+
+
+def network_of(idata: az.InferenceData) -> MLPSpec:
+    """The :class:`MLPSpec` stored in the attributes."""
+    return MLPSpec.from_dict(json.loads(idata.posterior.attrs["network"]))
+
+
+def mask_of(idata: az.InferenceData) -> np.ndarray:
+    """Pruned flat indices stored in the attributes (empty for the full posterior)."""
+    return np.asarray(json.loads(idata.posterior.attrs.get("mask", "[]")), dtype=np.int64)
+
+
+def acceptance_rate_of(idata: az.InferenceData) -> np.ndarray:
+    """Per-chain acceptance rate stored in the attributes."""
+    return np.asarray(json.loads(idata.posterior.attrs["acceptance_rate"]), dtype=np.float64)
+
+
+def sample_network(
+    spec: MLPSpec,
+    task: str,
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    prior: dict[str, float],
+    settings: dict[str, Any],
+    seed: int,
+    theta_start: np.ndarray | None = None,
+    tau2_start: float | None = None,
+    mask: np.ndarray | None = None,
+    checkpoint: str | os.PathLike[str] | None = None,
+    logger: Any = None,
+    extra_attrs: dict[str, Any] | None = None,
+) -> az.InferenceData:
+    """Sample one network's posterior (full or pruned) and return it as InferenceData.
+
+    ``settings`` is a sampler config block (``samples``, ``burn_in``, ``thin``, ``chains``,
+    ``step_size``, ``langevin_step``, ``noise_step``, ``langevin_prob``, ``init``,
+    ``init_jitter``, ``checkpoint_every``, ``dtype``). With ``init: map`` every chain starts
+    at ``theta_start`` (the trained network, or the masked posterior mean when resampling)
+    plus ``init_jitter`` noise; with ``init: prior`` from N(0, 1). ``mask`` holds the pruned
+    indices, fixed at exactly 0 throughout. A checkpoint file (if any) is left in place: the
+    caller removes it once the posterior file is safely written.
+    """
+    from bayesprune import sampler
+    from bayesprune.io import config_digest
+    from bayesprune.likelihoods import build_posterior
+
+    post = build_posterior(
+        spec, X, y, task, prior=prior, mask=mask, dtype=np.dtype(settings.get("dtype", "float64"))
+    )
+    if settings["init"] == "map" and theta_start is None:
+        raise ValueError("init: map needs a starting network (theta_start)")
+    x0 = sampler.initial_positions(
+        post,
+        settings["chains"],
+        seed,
+        init=settings["init"],
+        theta_map=theta_start,
+        jitter=settings["init_jitter"],
+        tau2=tau2_start,
+    )
+    params = sampler.kernel_params_for(
+        post,
+        settings["step_size"],
+        noise_step=settings["noise_step"],
+        langevin_step=settings["langevin_step"],
+        langevin_prob=settings["langevin_prob"],
+    )
+    result = sampler.run_chains(
+        post,
+        x0,
+        params,
+        settings["samples"],
+        burn_in=settings["burn_in"],
+        thin=settings["thin"],
+        seed=seed,
+        checkpoint=checkpoint,
+        checkpoint_every=settings["checkpoint_every"] or None,
+        logger=logger,
+    )
+    digest = config_digest({"prior": prior, "settings": settings, "seed": seed})
+    return build_inference_data(
+        result, spec, task, mask=mask, config_digest=digest, extra_attrs=extra_attrs
+    )

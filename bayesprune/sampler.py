@@ -1,0 +1,636 @@
+"""Langevin-gradient / random-walk Metropolis-Hastings, batched over ``K`` chains.
+
+Design (after BlackJAX's MALA): a *kernel* is a pure pair
+
+* :func:`init` ``(position, logdensity_fn) -> State`` and
+* :func:`step` ``(state, noise, logdensity_fn, params) -> (State, Info)``,
+
+where the state carries the position, its log density, its gradient and its log likelihood,
+so every step evaluates the target (value and gradient) exactly once, at the proposal. The
+random numbers of a step are an explicit argument (:class:`StepNoise`), which keeps ``step``
+deterministic and lets the runner draw them in blocks from one stream per chain.
+
+One position vector per chain holds every sampled coordinate (network parameters and, for
+regression, ``eta = log tau^2``). :class:`KernelParams` gives each coordinate its own proposal
+scale and Langevin drift step:
+
+* network parameters: scale ``s`` (``step_size``), drift ``h`` (``langevin_step``,
+  default ``s^2 / 2``, the textbook MALA choice);
+* ``eta``: scale ``s_eta`` (``noise_step``), drift 0 (a random walk, as in the paper);
+* pruned coordinates: scale 0 and drift 0, so they never move (they stay exactly 0).
+
+Each step, independently per chain, picks the Langevin kernel with probability
+``langevin_prob`` and the random walk otherwise, and proposes
+
+    x' = x + drift * kernel * grad log pi(x) + scale * xi,   xi ~ N(0, I).
+
+The Langevin kernel's MH ratio includes the exact reverse-proposal density
+``q(x | x')`` with the gradient at ``x'``; the random walk is symmetric. Each kernel is a valid
+MH kernel for the target, so the mixture leaves it invariant. A proposal whose log density,
+gradient or MH ratio is not finite is rejected and flagged ``diverging``; it never raises.
+
+:func:`run_chains` runs burn-in and thinning, draws the noise from one stream per chain
+(``SeedSequence(seed, spawn_key=(k, 1))``: chain ``k``'s draws do not depend on ``K``),
+reports progress, and checkpoints atomically so that a killed run resumes to exactly the
+samples of an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import numpy as np
+
+from bayesprune.io import atomic_path
+
+BLOCK_SIZE = 256  # steps of noise drawn at once per chain (part of the stream definition)
+
+
+class LogDensityFn(Protocol):
+    """A batched target: positions ``(K, d)`` -> object with ``logdensity`` (K,),
+    ``grad`` (K, d) and optionally ``loglik`` (K,) (e.g. :class:`likelihoods.LogDensity`),
+    or a tuple ``(logdensity, grad[, loglik])``."""
+
+    def __call__(self, x: np.ndarray) -> Any: ...
+
+
+@dataclass(frozen=True)
+class State:
+    """Current position of every chain with its log density, gradient and log likelihood."""
+
+    position: np.ndarray  # (K, d)
+    logdensity: np.ndarray  # (K,)
+    grad: np.ndarray  # (K, d)
+    loglik: np.ndarray  # (K,)
+
+
+@dataclass(frozen=True)
+class Info:
+    """What happened in one step, per chain."""
+
+    accepted: np.ndarray  # (K,) bool
+    kernel: np.ndarray  # (K,) int8: 0 random walk, 1 Langevin
+    diverging: np.ndarray  # (K,) bool: non-finite proposal (rejected)
+    log_accept_ratio: np.ndarray  # (K,) float (nan where diverging)
+    proposal: np.ndarray  # (K, d)
+
+
+@dataclass(frozen=True)
+class StepNoise:
+    """Random numbers consumed by one step: ``normal`` (K, d), uniforms ``u_kernel`` and
+    ``u_accept`` (K,) in [0, 1)."""
+
+    normal: np.ndarray
+    u_kernel: np.ndarray
+    u_accept: np.ndarray
+
+
+@dataclass(frozen=True)
+class KernelParams:
+    """Per-coordinate proposal scale and Langevin drift step, and the Langevin probability."""
+
+    scale: np.ndarray  # (d,)
+    drift: np.ndarray  # (d,)
+    langevin_prob: float = 0.5
+    inv_scale: np.ndarray = field(init=False, repr=False)
+    moving: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        scale = np.asarray(self.scale, dtype=np.float64)
+        drift = np.asarray(self.drift, dtype=np.float64)
+        if scale.ndim != 1 or drift.shape != scale.shape:
+            raise ValueError("scale and drift must be 1-D arrays of equal length")
+        if np.any(scale < 0) or np.any(drift < 0) or not np.all(np.isfinite(scale + drift)):
+            raise ValueError("scale and drift must be finite and >= 0")
+        if np.any((scale == 0) & (drift != 0)):
+            raise ValueError("a coordinate with scale 0 must have drift 0")
+        if not 0.0 <= self.langevin_prob <= 1.0:
+            raise ValueError("langevin_prob must lie in [0, 1]")
+        moving = scale > 0
+        inv = np.zeros_like(scale)
+        inv[moving] = 1.0 / scale[moving]
+        object.__setattr__(self, "scale", scale)
+        object.__setattr__(self, "drift", drift)
+        object.__setattr__(self, "inv_scale", inv)
+        object.__setattr__(self, "moving", moving.astype(np.float64))
+
+    @property
+    def dim(self) -> int:
+        return self.scale.shape[0]
+
+    def to_dict(self) -> dict:
+        return {
+            "scale": self.scale.tolist(),
+            "drift": self.drift.tolist(),
+            "langevin_prob": self.langevin_prob,
+        }
+
+
+def kernel_params(
+    dim: int,
+    step_size: float,
+    *,
+    langevin_step: float | None = None,
+    langevin_prob: float = 0.5,
+    noise_step: float | None = None,
+    eta_index: int | None = None,
+    mask: np.ndarray | list[int] | None = None,
+) -> KernelParams:
+    """Kernel parameters for a position of ``dim`` coordinates.
+
+    ``step_size`` is the proposal std ``s`` of the network parameters; ``langevin_step`` the
+    drift step ``h`` (default ``s^2 / 2``, textbook MALA); ``noise_step`` the random-walk std
+    of ``eta`` at ``eta_index`` (drift 0); ``mask`` the pruned coordinates (scale and drift 0).
+    """
+    if step_size <= 0:
+        raise ValueError("step_size must be > 0")
+    h = 0.5 * step_size**2 if langevin_step is None else float(langevin_step)
+    scale = np.full(dim, float(step_size))
+    drift = np.full(dim, h)
+    if eta_index is not None:
+        if noise_step is None or noise_step < 0:
+            raise ValueError("sampling eta needs noise_step >= 0")
+        scale[eta_index] = float(noise_step)
+        drift[eta_index] = 0.0
+    if mask is not None and len(mask):
+        idx = np.asarray(mask, dtype=np.int64)
+        scale[idx] = 0.0
+        drift[idx] = 0.0
+    return KernelParams(scale, drift, float(langevin_prob))
+
+
+def kernel_params_for(
+    posterior: Any,
+    step_size: float,
+    noise_step: float = 0.2,
+    *,
+    langevin_step: float | None = None,
+    langevin_prob: float = 0.5,
+) -> KernelParams:
+    """:func:`kernel_params` for an :class:`bayesprune.likelihoods.MLPPosterior` (its ``dim``,
+    ``eta_index`` and ``mask``)."""
+    return kernel_params(
+        posterior.dim,
+        step_size,
+        langevin_step=langevin_step,
+        langevin_prob=langevin_prob,
+        noise_step=noise_step if posterior.eta_index is not None else None,
+        eta_index=posterior.eta_index,
+        mask=posterior.mask,
+    )
+
+
+def _call(logdensity_fn: LogDensityFn, x: np.ndarray) -> tuple[np.ndarray, ...]:
+    out = logdensity_fn(x)
+    if isinstance(out, tuple):
+        lp, grad = out[0], out[1]
+        loglik = out[2] if len(out) > 2 else lp
+    else:
+        lp, grad = out.logdensity, out.grad
+        loglik = getattr(out, "loglik", lp)
+    lp = np.asarray(lp, dtype=np.float64).reshape(x.shape[0])
+    grad = np.asarray(grad, dtype=np.float64).reshape(x.shape)
+    loglik = np.asarray(loglik, dtype=np.float64).reshape(x.shape[0])
+    return lp, grad, loglik
+
+
+def init(position: np.ndarray, logdensity_fn: LogDensityFn) -> State:
+    """State at ``position`` (K, d). Raises if a starting point has a non-finite density."""
+    x = np.array(position, dtype=np.float64, ndmin=2)
+    lp, grad, loglik = _call(logdensity_fn, x)
+    bad = ~(np.isfinite(lp) & np.all(np.isfinite(grad), axis=1))
+    if bad.any():
+        raise ValueError(
+            f"non-finite log density or gradient at the start of chains {np.flatnonzero(bad)}"
+        )
+    return State(x, lp, grad, loglik)
+
+
+def step(
+    state: State, noise: StepNoise, logdensity_fn: LogDensityFn, params: KernelParams
+) -> tuple[State, Info]:
+    """One MH step of every chain (pure: same inputs, same outputs)."""
+    x, g = state.position, state.grad
+    lang = noise.u_kernel < params.langevin_prob  # (K,)
+    drift = params.drift * lang[:, None]  # (K, d)
+    xi = noise.normal * params.moving
+    with np.errstate(over="ignore", invalid="ignore"):
+        prop = x + drift * g + params.scale * xi
+        lp_new, g_new, ll_new = _call(logdensity_fn, prop)
+        # log q(x | x') - log q(x' | x); 0 for the symmetric random walk
+        rev = (x - prop - drift * g_new) * params.inv_scale
+        log_q = np.where(
+            lang, 0.5 * (np.einsum("kd,kd->k", xi, xi) - np.einsum("kd,kd->k", rev, rev)), 0.0
+        )
+        log_ratio = lp_new - state.logdensity + log_q
+    finite = np.isfinite(log_ratio) & np.all(np.isfinite(g_new), axis=1) & np.isfinite(ll_new)
+    diverging = ~finite
+    with np.errstate(divide="ignore"):
+        accepted = finite & (np.log(noise.u_accept) < log_ratio)
+    a = accepted[:, None]
+    new_state = State(
+        np.where(a, prop, x),
+        np.where(accepted, lp_new, state.logdensity),
+        np.where(a, g_new, g),
+        np.where(accepted, ll_new, state.loglik),
+    )
+    info = Info(
+        accepted,
+        lang.astype(np.int8),
+        diverging,
+        np.where(finite, log_ratio, np.nan),
+        prop,
+    )
+    return new_state, info
+
+
+# ---------------------------------------------------------------------------- streams
+def chain_seed_sequence(seed: int, chain: int, purpose: int) -> np.random.SeedSequence:
+    """Seed sequence of chain ``chain``: ``purpose`` 0 initialisation, 1 sampling.
+
+    Equal to ``SeedSequence(seed).spawn(K)[chain].spawn(2)[purpose]`` for any ``K > chain``.
+    """
+    return np.random.SeedSequence(int(seed), spawn_key=(int(chain), int(purpose)))
+
+
+def _generators(seed: int, n_chains: int) -> list[np.random.Generator]:
+    return [
+        np.random.Generator(np.random.PCG64(chain_seed_sequence(seed, k, 1)))
+        for k in range(n_chains)
+    ]
+
+
+def _draw_block(gens: list[np.random.Generator], dim: int, size: int) -> StepNoise:
+    """``size`` steps of noise for every chain: arrays (size, K, ...)."""
+    normal = np.empty((size, len(gens), dim))
+    u_kernel = np.empty((size, len(gens)))
+    u_accept = np.empty((size, len(gens)))
+    for k, gen in enumerate(gens):
+        normal[:, k, :] = gen.standard_normal((size, dim))
+        u_kernel[:, k] = gen.random(size)
+        u_accept[:, k] = gen.random(size)
+    return StepNoise(normal, u_kernel, u_accept)
+
+
+def initial_positions(
+    posterior: Any,
+    n_chains: int,
+    seed: int,
+    init: Literal["prior", "map"] = "prior",
+    *,
+    theta_map: np.ndarray | None = None,
+    jitter: float = 0.01,
+    prior_std: float = 1.0,
+    tau2: float | None = None,
+) -> np.ndarray:
+    """Starting positions ``(K, dim)`` for an :class:`MLPPosterior`, chain ``k`` drawn from
+    its own stream (``chain_seed_sequence(seed, k, 0)``).
+
+    ``prior``: every parameter ~ N(0, prior_std^2) (the paper: N(0, 1)). ``map``:
+    ``theta_map`` + N(0, jitter^2) per parameter. Pruned coordinates are set to 0. When
+    ``eta`` is sampled it starts at ``log tau2`` if given, else at the log of the chain's own
+    mean squared training residual (as the authors' code), floored at 1e-6.
+    """
+    P = posterior.n_params
+    out = np.zeros((n_chains, posterior.dim))
+    if init == "map":
+        if theta_map is None:
+            raise ValueError("init='map' needs theta_map")
+        theta_map = np.asarray(theta_map, dtype=np.float64).reshape(P)
+    elif init != "prior":
+        raise ValueError(f"init must be prior or map, got {init!r}")
+    for k in range(n_chains):
+        gen = np.random.Generator(np.random.PCG64(chain_seed_sequence(seed, k, 0)))
+        z = gen.standard_normal(P)
+        out[k, :P] = prior_std * z if init == "prior" else theta_map + jitter * z
+    if len(posterior.mask):
+        out[:, posterior.mask] = 0.0
+    if posterior.eta_index is not None:
+        if tau2 is None:
+            t2 = np.maximum(posterior.residual_tau2(out[:, :P]), 1e-6)
+        else:
+            t2 = np.full(n_chains, float(tau2))
+        out[:, posterior.eta_index] = np.log(t2)
+    return out
+
+
+# ---------------------------------------------------------------------------- runner
+@dataclass(frozen=True)
+class Progress:
+    """Passed to the progress callback."""
+
+    iteration: int  # iterations done (per chain)
+    n_iter: int
+    chain_iters_per_s: float  # K * iterations / s since this (re)start
+    acceptance: np.ndarray  # (K,) acceptance rate so far (all iterations)
+    n_diverging: int
+    elapsed_s: float
+
+
+@dataclass
+class ChainResult:
+    """Post-burn-in, thinned draws of ``K`` chains (arrays ``(K, S, ...)``)."""
+
+    position: np.ndarray  # (K, S, d)
+    logdensity: np.ndarray  # (K, S)
+    loglik: np.ndarray  # (K, S)
+    accepted: np.ndarray  # (K, S) bool
+    kernel: np.ndarray  # (K, S) int8
+    diverging: np.ndarray  # (K, S) bool
+    acceptance_rate: np.ndarray  # (K,) over all post-burn-in iterations
+    acceptance_rate_burn_in: np.ndarray  # (K,)
+    n_diverging: np.ndarray  # (K,) over all iterations
+    n_iter: int
+    burn_in: int
+    thin: int
+    seed: int
+    final_state: State
+    elapsed_s: float
+    n_theta: int
+    eta_index: int | None = None
+    params: dict = field(default_factory=dict)
+
+    @property
+    def theta(self) -> np.ndarray:
+        """Network parameters ``(K, S, P)``."""
+        return self.position[..., : self.n_theta]
+
+    @property
+    def tau2(self) -> np.ndarray | None:
+        """``tau^2`` draws ``(K, S)`` when sampled, else None."""
+        if self.eta_index is None:
+            return None
+        return np.exp(self.position[..., self.eta_index])
+
+    @property
+    def n_chains(self) -> int:
+        return self.position.shape[0]
+
+    @property
+    def n_draws(self) -> int:
+        return self.position.shape[1]
+
+
+def burn_in_count(n_iter: int, burn_in: float | int) -> int:
+    """Burn-in iterations: a fraction in [0, 1) of ``n_iter``, or an integer count >= 1."""
+    if isinstance(burn_in, float) and burn_in < 1.0:
+        if burn_in < 0:
+            raise ValueError("burn_in must be >= 0")
+        return int(math.floor(burn_in * n_iter))
+    n = int(burn_in)
+    if n != burn_in or not 0 <= n < n_iter:
+        raise ValueError(f"burn_in must be a fraction in [0, 1) or an integer in [0, {n_iter})")
+    return n
+
+
+def logging_progress(
+    logger: logging.Logger, level: int = logging.INFO
+) -> Callable[[Progress], None]:
+    """A progress callback that writes one line per report to ``logger``."""
+
+    def report(p: Progress) -> None:
+        acc = ", ".join(f"{a:.3f}" for a in p.acceptance)
+        logger.log(
+            level,
+            "iteration %d/%d  %.0f chain-iterations/s  acceptance [%s]  diverging %d",
+            p.iteration,
+            p.n_iter,
+            p.chain_iters_per_s,
+            acc,
+            p.n_diverging,
+        )
+
+    return report
+
+
+def _fingerprint(
+    x0: np.ndarray, params: KernelParams, n_iter: int, n_burn: int, thin: int, seed: int
+) -> str:
+    h = hashlib.sha256()
+    h.update(np.ascontiguousarray(x0, dtype=np.float64).tobytes())
+    h.update(params.scale.tobytes())
+    h.update(params.drift.tobytes())
+    h.update(
+        json.dumps([params.langevin_prob, n_iter, n_burn, thin, int(seed), BLOCK_SIZE]).encode()
+    )
+    return h.hexdigest()
+
+
+def run_chains(
+    logdensity_fn: LogDensityFn,
+    initial_position: np.ndarray,
+    params: KernelParams,
+    n_iter: int,
+    *,
+    burn_in: float | int = 0.5,
+    thin: int = 1,
+    seed: int = 0,
+    checkpoint: str | os.PathLike[str] | None = None,
+    checkpoint_every: int | None = None,
+    checkpoint_every_s: float | None = 300.0,
+    progress: Callable[[Progress], None] | None = None,
+    progress_every_s: float = 10.0,
+    logger: logging.Logger | None = None,
+) -> ChainResult:
+    """Run ``K`` chains for ``n_iter`` iterations each and return the kept draws.
+
+    ``initial_position`` (K, d); ``burn_in`` a fraction of ``n_iter`` or a count; iteration
+    ``i`` (0-based) is kept when ``i >= burn_in`` and ``(i - burn_in) % thin == 0``.
+    The target's ``n_params`` / ``eta_index`` attributes (when present) define
+    ``ChainResult.theta`` / ``tau2``.
+
+    Checkpointing: with ``checkpoint`` set, the full sampler state (chain state, per-chain RNG
+    states, draws so far, counters) is written atomically every ``checkpoint_every``
+    iterations and/or ``checkpoint_every_s`` seconds. If the file exists when the run starts
+    and belongs to the same run (same start, kernel, lengths and seed), the run resumes from
+    it and produces exactly the samples of an uninterrupted run; a checkpoint of a different
+    run is ignored (and overwritten). The file is left in place at the end (the caller
+    removes it once its outputs are safe).
+
+    Progress: ``progress`` (a callback, see :func:`logging_progress`) and/or ``logger`` get a
+    report every ``progress_every_s`` seconds (0: every iteration) and at the end.
+    """
+    x0 = np.array(initial_position, dtype=np.float64, ndmin=2)
+    pruned = getattr(logdensity_fn, "mask", None)
+    if pruned is not None and len(pruned):
+        x0[:, np.asarray(pruned, dtype=np.int64)] = 0.0  # pruned coordinates are exactly 0
+    K, d = x0.shape
+    if d != params.dim:
+        raise ValueError(f"positions have {d} coordinates, kernel params {params.dim}")
+    if n_iter < 1 or thin < 1:
+        raise ValueError("n_iter and thin must be >= 1")
+    n_burn = burn_in_count(n_iter, burn_in)
+    n_keep = (n_iter - n_burn + thin - 1) // thin
+    fp = _fingerprint(x0, params, n_iter, n_burn, thin, seed)
+    if logger is not None and progress is None:
+        progress = logging_progress(logger)
+
+    draws_x = np.empty((K, n_keep, d))
+    draws_lp = np.empty((K, n_keep))
+    draws_ll = np.empty((K, n_keep))
+    draws_acc = np.zeros((K, n_keep), dtype=bool)
+    draws_ker = np.zeros((K, n_keep), dtype=np.int8)
+    draws_div = np.zeros((K, n_keep), dtype=bool)
+    acc_post = np.zeros(K, dtype=np.int64)
+    acc_burn = np.zeros(K, dtype=np.int64)
+    n_div = np.zeros(K, dtype=np.int64)
+    gens = _generators(seed, K)
+    it = 0
+    elapsed_before = 0.0
+    block_start = 0
+    block_states = [g.bit_generator.state for g in gens]
+    state: State | None = None
+
+    ck = Path(checkpoint) if checkpoint is not None else None
+    if ck is not None and ck.exists():
+        try:
+            with np.load(ck, allow_pickle=False) as z:
+                ok = str(z["fingerprint"]) == fp
+                if ok:
+                    it = int(z["iteration"])
+                    kept = int(z["n_kept"])
+                    state = State(z["position"], z["logdensity"], z["grad"], z["loglik"])
+                    for name, arr in (
+                        ("draws_x", draws_x),
+                        ("draws_lp", draws_lp),
+                        ("draws_ll", draws_ll),
+                        ("draws_acc", draws_acc),
+                        ("draws_ker", draws_ker),
+                        ("draws_div", draws_div),
+                    ):
+                        arr[:, :kept] = z[name]
+                    acc_post[:] = z["acc_post"]
+                    acc_burn[:] = z["acc_burn"]
+                    n_div[:] = z["n_div"]
+                    block_start = int(z["block_start"])
+                    block_states = json.loads(str(z["rng_states"]))
+                    elapsed_before = float(z["elapsed_s"])
+        except (OSError, KeyError, ValueError) as err:  # unreadable: start over
+            ok = False
+            if logger is not None:
+                logger.warning("ignoring unreadable checkpoint %s: %s", ck, err)
+        if logger is not None:
+            if ok:
+                logger.info("resuming from checkpoint %s at iteration %d", ck, it)
+            else:
+                logger.warning("checkpoint %s belongs to another run; starting over", ck)
+    if state is None:
+        state = init(x0, logdensity_fn)
+    for g, s in zip(gens, block_states, strict=True):
+        g.bit_generator.state = s
+    block = _draw_block(gens, d, BLOCK_SIZE)
+
+    def kept_count(done: int) -> int:
+        return 0 if done <= n_burn else (done - n_burn + thin - 1) // thin
+
+    def save_checkpoint(done: int) -> None:
+        assert ck is not None and state is not None
+        kept = kept_count(done)
+        with atomic_path(ck) as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez(
+                    fh,
+                    fingerprint=np.array(fp),
+                    iteration=np.array(done),
+                    n_kept=np.array(kept),
+                    position=state.position,
+                    logdensity=state.logdensity,
+                    grad=state.grad,
+                    loglik=state.loglik,
+                    draws_x=draws_x[:, :kept],
+                    draws_lp=draws_lp[:, :kept],
+                    draws_ll=draws_ll[:, :kept],
+                    draws_acc=draws_acc[:, :kept],
+                    draws_ker=draws_ker[:, :kept],
+                    draws_div=draws_div[:, :kept],
+                    acc_post=acc_post,
+                    acc_burn=acc_burn,
+                    n_div=n_div,
+                    block_start=np.array(block_start),
+                    rng_states=np.array(json.dumps(block_states)),
+                    elapsed_s=np.array(elapsed_before + time.perf_counter() - t_start),
+                )
+
+    t_start = time.perf_counter()
+    it_start = it
+    last_report = t_start
+    last_ck_time = t_start
+
+    def report(done: int) -> None:
+        now = time.perf_counter()
+        rate = K * (done - it_start) / max(now - t_start, 1e-9)
+        acc = (acc_post + acc_burn) / max(done, 1)
+        assert progress is not None
+        progress(
+            Progress(done, n_iter, rate, acc, int(n_div.sum()), elapsed_before + now - t_start)
+        )
+
+    while it < n_iter:
+        j = it - block_start
+        if j >= BLOCK_SIZE:
+            block_start = it
+            block_states = [g.bit_generator.state for g in gens]
+            block = _draw_block(gens, d, BLOCK_SIZE)
+            j = 0
+        noise = StepNoise(block.normal[j], block.u_kernel[j], block.u_accept[j])
+        state, info = step(state, noise, logdensity_fn, params)
+        n_div += info.diverging
+        if it >= n_burn:
+            acc_post += info.accepted
+            r = it - n_burn
+            if r % thin == 0:
+                s = r // thin
+                draws_x[:, s] = state.position
+                draws_lp[:, s] = state.logdensity
+                draws_ll[:, s] = state.loglik
+                draws_acc[:, s] = info.accepted
+                draws_ker[:, s] = info.kernel
+                draws_div[:, s] = info.diverging
+        else:
+            acc_burn += info.accepted
+        it += 1
+        if ck is not None and it < n_iter:
+            now = time.perf_counter()
+            due = checkpoint_every is not None and it % checkpoint_every == 0
+            due = due or (
+                checkpoint_every_s is not None and now - last_ck_time >= checkpoint_every_s
+            )
+            if due:
+                save_checkpoint(it)
+                last_ck_time = time.perf_counter()
+        if progress is not None and time.perf_counter() - last_report >= progress_every_s:
+            report(it)
+            last_report = time.perf_counter()
+    if progress is not None:
+        report(it)
+
+    n_post = n_iter - n_burn
+    return ChainResult(
+        position=draws_x,
+        logdensity=draws_lp,
+        loglik=draws_ll,
+        accepted=draws_acc,
+        kernel=draws_ker,
+        diverging=draws_div,
+        acceptance_rate=acc_post / max(n_post, 1),
+        acceptance_rate_burn_in=acc_burn / max(n_burn, 1),
+        n_diverging=n_div,
+        n_iter=n_iter,
+        burn_in=n_burn,
+        thin=thin,
+        seed=int(seed),
+        final_state=state,
+        elapsed_s=elapsed_before + time.perf_counter() - t_start,
+        n_theta=int(getattr(logdensity_fn, "n_params", d)),
+        eta_index=getattr(logdensity_fn, "eta_index", None),
+        params=params.to_dict(),
+    )

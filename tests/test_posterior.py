@@ -1,0 +1,73 @@
+"""InferenceData build / NetCDF round trip / draws access."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import torch
+
+from bayesprune import posterior as pst
+from bayesprune import sampler
+from bayesprune.likelihoods import MLPPosterior
+from bayesprune.networks import MLPSpec
+
+torch.set_num_threads(1)
+
+
+def _run(task: str, mask: list[int] | None = None) -> tuple[sampler.ChainResult, MLPSpec]:
+    rng = np.random.default_rng(1)
+    if task == "regression":
+        spec = MLPSpec((3, 4, 1))
+        y = rng.normal(size=30)
+    else:
+        spec = MLPSpec((3, 4, 3))
+        y = rng.integers(0, 3, 30)
+    post = MLPPosterior(spec, rng.normal(size=(30, 3)), y, task, mask=mask)
+    x0 = sampler.initial_positions(post, 3, seed=2)
+    params = sampler.kernel_params_for(post, 0.02, 0.1)
+    return sampler.run_chains(post, x0, params, 60, burn_in=0.5, thin=2, seed=3), spec
+
+
+def test_netcdf_round_trip_regression(tmp_path) -> None:
+    res, spec = _run("regression", mask=[1, 5])
+    idata = pst.build_inference_data(
+        res,
+        spec,
+        "regression",
+        mask=[5, 1],
+        config_digest="abc",
+        extra_attrs={"stage": "full", "x": [1]},
+    )
+    path = tmp_path / "sub" / "posterior.nc"
+    pst.save_posterior(path, idata)
+    assert path.exists() and not list(path.parent.glob(".*tmp"))
+    back = pst.load_posterior(path)
+    theta = pst.draws_by_chain(back)
+    np.testing.assert_array_equal(theta, res.theta)
+    assert theta.shape == (3, 15, spec.n_params)
+    assert pst.pooled_draws(back).shape == (45, spec.n_params)
+    np.testing.assert_array_equal(pst.pooled_draws(back)[15], res.theta[1, 0])
+    np.testing.assert_array_equal(back.posterior["tau2"].values, res.tau2)
+    assert list(back.posterior["param"].values) == spec.param_names()
+    for name, ref in (("lp", res.logdensity), ("loglik", res.loglik), ("accepted", res.accepted),
+                      ("kernel", res.kernel), ("diverging", res.diverging)):  # fmt: skip
+        np.testing.assert_array_equal(back.sample_stats[name].values, ref)
+    assert back.sample_stats["accepted"].dtype == bool
+    attrs = back.posterior.attrs
+    assert attrs["seed"] == 3 and attrs["config_digest"] == "abc" and attrs["task"] == "regression"
+    assert attrs["burn_in"] == 30 and attrs["thin"] == 2 and attrs["stage"] == "full"
+    assert json.loads(attrs["mask"]) == [1, 5]
+    assert "numpy" in json.loads(attrs["versions"])
+    assert pst.network_of(back) == spec
+    np.testing.assert_array_equal(pst.mask_of(back), [1, 5])
+    np.testing.assert_allclose(pst.acceptance_rate_of(back), res.acceptance_rate)
+
+
+def test_classification_has_no_tau2(tmp_path) -> None:
+    res, spec = _run("classification")
+    idata = pst.build_inference_data(res, spec, "classification")
+    pst.save_posterior(tmp_path / "p.nc", idata)
+    back = pst.load_posterior(tmp_path / "p.nc")
+    assert "tau2" not in back.posterior
+    assert json.loads(back.posterior.attrs["mask"]) == []

@@ -1,0 +1,297 @@
+"""Langevin / random-walk MH kernel and chain runner.
+
+Tolerances come from Monte Carlo error: standard errors from independent draws (invariance
+tests) or from ArviZ's bulk ESS (long-run tests), with a 5-sigma margin.
+"""
+
+from __future__ import annotations
+
+import arviz as az
+import numpy as np
+import pytest
+import torch
+from scipy.stats import multivariate_normal
+
+from bayesprune import sampler
+from bayesprune.likelihoods import LogDensity, MLPPosterior
+from bayesprune.networks import MLPSpec, forward
+
+torch.set_num_threads(1)
+
+Z = 5.0  # sigma margin of every Monte Carlo check
+
+
+class Gaussian:
+    """N(mu, Sigma) target, batched."""
+
+    def __init__(self, mu: np.ndarray, cov: np.ndarray) -> None:
+        self.mu, self.cov = np.asarray(mu, float), np.asarray(cov, float)
+        self.prec = np.linalg.inv(self.cov)
+
+    def __call__(self, x: np.ndarray) -> LogDensity:
+        r = x - self.mu
+        g = -r @ self.prec
+        lp = 0.5 * np.einsum("kd,kd->k", r, g)
+        return LogDensity(lp, g, lp)
+
+
+GAUSS = Gaussian([1.0, -2.0, 0.5], [[1.0, 0.8, 0.2], [0.8, 2.0, -0.5], [0.2, -0.5, 0.7]])
+
+
+def check_gaussian(draws: np.ndarray, mu: np.ndarray, cov: np.ndarray, ess: float) -> None:
+    """Mean and covariance of ``draws`` (n, d) match N(mu, cov) within Z standard errors."""
+    sd = np.sqrt(np.diag(cov))
+    se_mean = sd / np.sqrt(ess)
+    assert np.all(np.abs(draws.mean(0) - mu) < Z * se_mean), (draws.mean(0), mu)
+    emp = np.cov(draws.T)
+    se_cov = np.sqrt((np.outer(sd**2, sd**2) + cov**2) / ess)
+    assert np.all(np.abs(emp - cov) < Z * se_cov), (emp, cov)
+
+
+# ---------------------------------------------------------------- (b) invariance
+@pytest.mark.parametrize(
+    "langevin_prob, langevin_step", [(1.0, None), (0.0, None), (0.5, None), (1.0, 0.4)]
+)
+def test_kernel_leaves_gaussian_invariant(
+    langevin_prob: float, langevin_step: float | None
+) -> None:
+    K = 20000
+    rng = np.random.default_rng(11)
+    x0 = rng.multivariate_normal(GAUSS.mu, GAUSS.cov, size=K)
+    params = sampler.kernel_params(3, 1.1, langevin_step=langevin_step, langevin_prob=langevin_prob)
+    res = sampler.run_chains(GAUSS, x0, params, 15, burn_in=14, seed=3)
+    draws = res.position[:, -1, :]
+    acc = res.acceptance_rate.mean()
+    assert 0.2 < acc < 0.95  # the test must actually reject
+    check_gaussian(draws, GAUSS.mu, GAUSS.cov, ess=K)
+    if 0 < langevin_prob < 1:
+        assert 0.4 < res.kernel.mean() < 0.6
+
+
+def test_wrong_correction_would_be_detected() -> None:
+    """Sanity check of the test's power: MALA without the MH correction is biased."""
+    K = 20000
+    rng = np.random.default_rng(12)
+    x = rng.multivariate_normal(GAUSS.mu, GAUSS.cov, size=K)
+    h, s = 0.6, 1.1
+    for _ in range(15):  # unadjusted Langevin
+        x = x + h * GAUSS(x).grad + s * rng.standard_normal(x.shape)
+    with pytest.raises(AssertionError):
+        check_gaussian(x, GAUSS.mu, GAUSS.cov, ess=K)
+
+
+# ---------------------------------------------------------------- (c) MH ratio
+@pytest.mark.parametrize("kernel", [0, 1])
+def test_log_accept_ratio_matches_direct_computation(kernel: int) -> None:
+    rng = np.random.default_rng(13)
+    d = 5
+    A = rng.normal(size=(d, d))
+    target = Gaussian(rng.normal(size=d), A @ A.T + d * np.eye(d))
+    # coordinate 3 is an "eta" (own scale, no drift), coordinate 1 is pruned
+    params = sampler.kernel_params(
+        d, 0.7, langevin_step=0.3, noise_step=0.4, eta_index=3, mask=[1], langevin_prob=0.5
+    )
+    K = 6
+    x = rng.normal(size=(K, d))
+    x[:, 1] = 0.0
+    state = sampler.init(x, target)
+    noise = sampler.StepNoise(
+        rng.standard_normal((K, d)), np.full(K, 0.25 if kernel else 0.75), rng.random(K)
+    )
+    _, info = sampler.step(state, noise, target, params)
+    assert np.all(info.kernel == kernel)
+    prop = info.proposal
+    assert np.all(prop[:, 1] == 0.0)
+    free = np.array([0, 2, 3, 4])
+    cov = np.diag(params.scale[free] ** 2)
+    for k in range(K):
+        lp_x, lp_p = target(x[k : k + 1]), target(prop[k : k + 1])
+        if kernel:
+            mean_fwd = x[k] + params.drift * lp_x.grad[0]
+            mean_rev = prop[k] + params.drift * lp_p.grad[0]
+            log_q = multivariate_normal.logpdf(x[k, free], mean_rev[free], cov)
+            log_q -= multivariate_normal.logpdf(prop[k, free], mean_fwd[free], cov)
+        else:
+            log_q = 0.0
+        expected = lp_p.logdensity[0] - lp_x.logdensity[0] + log_q
+        np.testing.assert_allclose(info.log_accept_ratio[k], expected, rtol=1e-9, atol=1e-9)
+        assert info.accepted[k] == (np.log(noise.u_accept[k]) < expected)
+
+
+# ---------------------------------------------------------------- (a) linear regression
+def test_bayesian_linear_regression_matches_closed_form() -> None:
+    rng = np.random.default_rng(14)
+    N, D, tau2, sigma2 = 60, 3, 0.25, 4.0
+    X = rng.normal(size=(N, D))
+    y = X @ np.array([0.5, -1.0, 0.3]) + 0.2 + rng.normal(size=N) * np.sqrt(tau2)
+    spec = MLPSpec((D, 1), output_activation="identity")
+    post = MLPPosterior(spec, X, y, "regression", sigma2=sigma2, noise="fixed", tau2=tau2)
+    Zd = np.hstack([X, np.ones((N, 1))])  # flat layout: weight[0, :], then bias
+    prec = Zd.T @ Zd / tau2 + np.eye(D + 1) / sigma2
+    cov = np.linalg.inv(prec)
+    mean = cov @ Zd.T @ y / tau2
+    K = 16
+    x0 = sampler.initial_positions(post, K, seed=1, init="map", theta_map=mean, jitter=0.05)
+    params = sampler.kernel_params_for(post, 0.6 * np.sqrt(np.diag(cov)).min())
+    res = sampler.run_chains(post, x0, params, 3000, burn_in=500, seed=2)
+    draws = res.theta
+    ess = float(az.ess(az.convert_to_dataset(draws)).to_array().min())
+    assert ess > 500
+    check_gaussian(draws.reshape(-1, D + 1), mean, cov, ess)
+    assert 0.3 < res.acceptance_rate.mean() < 0.99
+    assert res.tau2 is None
+
+
+# ---------------------------------------------------------------- (d) noise recovery
+def test_tau2_recovered_on_synthetic_regression() -> None:
+    rng = np.random.default_rng(15)
+    spec = MLPSpec((2, 4, 1), "tanh")
+    true = rng.normal(size=spec.n_params)
+    X = rng.normal(size=(400, 2))
+    f = forward(spec, torch.tensor(true), torch.tensor(X)).numpy()[:, 0]
+    tau2_true = 0.04
+    y = f + rng.normal(size=400) * np.sqrt(tau2_true)
+    post = MLPPosterior(spec, X, y, "regression", nu1=2.0, nu2=0.1)
+    x0 = sampler.initial_positions(post, 4, seed=5, init="map", theta_map=true, jitter=0.01)
+    params = sampler.kernel_params_for(post, 0.01, noise_step=0.1)
+    res = sampler.run_chains(post, x0, params, 3000, burn_in=0.5, seed=6)
+    tau2 = res.tau2
+    assert tau2 is not None and tau2.shape == (4, 1500)
+    ess = float(az.ess(tau2))
+    se = tau2.std() / np.sqrt(max(ess, 10))
+    # the posterior concentrates near the empirical residual variance (rel. sd sqrt(2/N) = 7%)
+    assert abs(tau2.mean() - tau2_true) < Z * se + 3 * np.sqrt(2 / 400) * tau2_true
+    assert 0.1 < res.acceptance_rate.mean() < 1.0
+
+
+# ---------------------------------------------------------------- (e) seeds
+def test_same_seed_same_draws_different_seed_different() -> None:
+    x0 = np.zeros((3, 3))
+    params = sampler.kernel_params(3, 0.8)
+    a = sampler.run_chains(GAUSS, x0, params, 300, burn_in=0.2, thin=3, seed=7)
+    b = sampler.run_chains(GAUSS, x0, params, 300, burn_in=0.2, thin=3, seed=7)
+    c = sampler.run_chains(GAUSS, x0, params, 300, burn_in=0.2, thin=3, seed=8)
+    for field in ("position", "logdensity", "loglik", "accepted", "kernel", "diverging"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+    assert not np.array_equal(a.position, c.position)
+    assert a.position.shape == (3, 80, 3)  # ceil((300 - 60) / 3)
+    # chains differ from each other, and chain k does not depend on the number of chains
+    assert not np.array_equal(a.position[0], a.position[1])
+    two = sampler.run_chains(GAUSS, x0[:2], params, 300, burn_in=0.2, thin=3, seed=7)
+    np.testing.assert_array_equal(two.position, a.position[:2])
+
+
+def test_initial_positions_prior_and_map() -> None:
+    rng = np.random.default_rng(16)
+    spec = MLPSpec((3, 4, 1))
+    post = MLPPosterior(spec, rng.normal(size=(20, 3)), rng.normal(size=20), "regression", mask=[2])
+    a = sampler.initial_positions(post, 4, seed=1, init="prior")
+    b = sampler.initial_positions(post, 4, seed=1, init="prior")
+    np.testing.assert_array_equal(a, b)
+    assert a.shape == (4, post.dim) and np.all(a[:, 2] == 0.0)
+    assert np.all(np.isfinite(a[:, -1]))
+    m = np.ones(spec.n_params)
+    c = sampler.initial_positions(post, 2, seed=1, init="map", theta_map=m, jitter=1e-3, tau2=0.5)
+    assert np.allclose(np.delete(c[:, :-1], 2, axis=1), 1.0, atol=0.01)
+    np.testing.assert_allclose(c[:, -1], np.log(0.5))
+
+
+# ---------------------------------------------------------------- (f) resume
+class Kill(Exception):
+    pass
+
+
+def _regression_posterior() -> MLPPosterior:
+    rng = np.random.default_rng(17)
+    X = rng.normal(size=(50, 3))
+    y = np.tanh(X[:, 0]) + 0.1 * rng.normal(size=50)
+    return MLPPosterior(MLPSpec((3, 4, 1)), X, y, "regression")
+
+
+@pytest.mark.parametrize("kill_at", [137, 290])
+def test_resume_after_kill_gives_identical_samples(tmp_path, kill_at: int) -> None:
+    post = _regression_posterior()
+    x0 = sampler.initial_positions(post, 3, seed=1)
+    params = sampler.kernel_params_for(post, 0.02, 0.1)
+    kw = {"burn_in": 0.3, "thin": 3, "seed": 9}
+    full = sampler.run_chains(post, x0, params, 400, **kw)
+
+    def killer(p: sampler.Progress) -> None:
+        if p.iteration == kill_at:
+            raise Kill
+
+    ck = tmp_path / "chain.ckpt.npz"
+    with pytest.raises(Kill):
+        sampler.run_chains(
+            post, x0, params, 400, checkpoint=ck, checkpoint_every=50,
+            progress=killer, progress_every_s=0.0, **kw,
+        )  # fmt: skip
+    assert ck.exists()
+    seen = []
+    resumed = sampler.run_chains(
+        post, x0, params, 400, checkpoint=ck, checkpoint_every=50,
+        progress=lambda p: seen.append(p.iteration), progress_every_s=0.0, **kw,
+    )  # fmt: skip
+    assert seen[0] == (kill_at // 50) * 50 + 1  # really resumed, not restarted
+    for field in ("position", "logdensity", "loglik", "accepted", "kernel", "diverging"):
+        np.testing.assert_array_equal(getattr(resumed, field), getattr(full, field))
+    np.testing.assert_array_equal(resumed.acceptance_rate, full.acceptance_rate)
+    np.testing.assert_array_equal(resumed.final_state.position, full.final_state.position)
+    # a checkpoint from another run is ignored
+    other = sampler.run_chains(post, x0, params, 400, checkpoint=ck, **{**kw, "seed": 10})
+    assert not np.array_equal(other.position, full.position)
+
+
+# ---------------------------------------------------------------- (g) masks
+def test_masked_coordinates_stay_exactly_zero() -> None:
+    rng = np.random.default_rng(18)
+    spec = MLPSpec((4, 6, 3))
+    X, y = rng.normal(size=(60, 4)), rng.integers(0, 3, 60)
+    mask = [0, 7, 24, 30, spec.n_params - 1]
+    post = MLPPosterior(spec, X, y, "classification", mask=mask)
+    x0 = rng.normal(size=(4, post.dim))  # garbage at pruned positions is zeroed by the runner
+    params = sampler.kernel_params_for(post, 0.05, langevin_prob=0.5)
+    assert np.all(params.scale[mask] == 0) and np.all(params.drift[mask] == 0)
+    res = sampler.run_chains(post, x0, params, 200, burn_in=0, seed=1)
+    assert np.all(res.theta[..., mask] == 0.0)
+    assert np.all(res.final_state.grad[:, mask] == 0.0)
+    assert res.accepted.any()
+
+
+# ---------------------------------------------------------------- (h) divergences
+def test_nonfinite_proposal_rejected_and_counted() -> None:
+    class Cliff(Gaussian):
+        def __call__(self, x: np.ndarray) -> LogDensity:
+            out = super().__call__(x)
+            lp = np.where(x[:, 0] > 1.0, np.nan, out.logdensity)
+            grad = out.grad.copy()
+            grad[x[:, 1] < -2.5] = np.inf
+            return LogDensity(lp, grad, lp)
+
+    target = Cliff(np.zeros(2), np.eye(2))
+    params = sampler.kernel_params(2, 1.0)
+    res = sampler.run_chains(target, np.zeros((8, 2)), params, 400, burn_in=0, seed=2)
+    assert res.n_diverging.sum() > 0
+    assert res.diverging.sum() > 0
+    assert not np.any(res.accepted & res.diverging)
+    assert np.all(np.isfinite(res.position)) and np.all(res.position[..., 0] <= 1.0)
+    assert np.all(res.position[..., 1] >= -2.5)
+
+
+def test_init_rejects_nonfinite_start_and_burn_in_validation() -> None:
+    with pytest.raises(ValueError):
+        sampler.init(np.array([[np.nan, 0.0, 0.0]]), GAUSS)
+    assert sampler.burn_in_count(100, 0.5) == 50
+    assert sampler.burn_in_count(100, 10) == 10
+    with pytest.raises(ValueError):
+        sampler.burn_in_count(100, 100)
+
+
+def test_logging_progress(caplog) -> None:
+    import logging
+
+    logger = logging.getLogger("bayesprune.test_sampler")
+    params = sampler.kernel_params(3, 0.5)
+    with caplog.at_level(logging.INFO, logger=logger.name):
+        sampler.run_chains(GAUSS, np.zeros((2, 3)), params, 20, seed=1, logger=logger)
+    assert any("chain-iterations/s" in r.getMessage() for r in caplog.records)

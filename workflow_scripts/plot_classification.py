@@ -1,0 +1,34 @@
+"""Method A (classification): ROC curves and reliability diagram of the pruned and resampled
+BNN beside the full BNN and a seeded random forest trained on the same split."""
+
+from bayesprune import plots
+from bayesprune.data import load_split
+from bayesprune.io import load_npz, logged
+
+with logged(snakemake.log[0]) as log:
+    p, inp = snakemake.params, snakemake.input
+    crit = snakemake.wildcards.criterion
+    arrays, meta = load_split(inp.npz, inp.meta)
+    full, pruned, resampled = load_npz(inp.full), load_npz(inp.pruned), load_npz(inp.resampled)
+    n_classes = full["pred_probs"].shape[1]
+    forest = plots.random_forest_probs(
+        arrays["X_train"], arrays["y_train"], arrays["X_test"], n_classes, seed=p.seed
+    )
+    shown = f"{crit.upper()} {plots.rate_text(p.rate)}"
+    probs = {
+        "full BNN": full["pred_probs"],
+        f"pruned BNN ({shown})": pruned["pred_probs"],
+        f"resampled BNN ({shown})": resampled["pred_probs"],
+        "random forest": forest,
+    }
+    y = full["y_true"]
+    where = f"{snakemake.wildcards.dataset} (replicate {p.rep})"
+    fig = plots.roc_figure(
+        y, probs, meta.get("class_names"), title=f"{where}: one-vs-rest ROC, posterior predictive"
+    )
+    plots.save_figure(fig, snakemake.output.roc)
+    fig = plots.reliability_figure(
+        y, probs, title=f"{where}: reliability of the posterior predictive"
+    )
+    plots.save_figure(fig, snakemake.output.reliability)
+    log.info("random forest seed %d", p.seed)

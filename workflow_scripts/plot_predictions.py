@@ -1,0 +1,26 @@
+"""Method A (regression): predicted vs actual test targets at 0% and each shown pruning rate."""
+
+import numpy as np
+
+from bayesprune import plots
+from bayesprune.io import load_npz, logged, read_json
+
+with logged(snakemake.log[0]) as log:
+    p = snakemake.params
+    full = load_npz(snakemake.input.full)
+    stages = {
+        (stage, crit, float(rate)): load_npz(path)
+        for path, (stage, crit, rate, _) in zip(snakemake.input.stages, p.stage_keys, strict=True)
+    }
+    scaler = read_json(snakemake.input.meta).get("target_scaler") or {}
+    scale, center, unit = 1.0, 0.0, "modelled target scale"
+    if scaler.get("kind", "none") != "none":
+        scale = float(np.atleast_1d(scaler["scale"])[0])
+        center = float(np.atleast_1d(scaler["center"])[0])
+        unit = "original target units"
+    title = f"{snakemake.wildcards.dataset} (replicate {p.rep}): predicted vs actual, test set"
+    fig = plots.predicted_vs_actual_figure(
+        full, stages, p.criteria, p.rates, scale=scale, center=center, unit=unit, title=title
+    )
+    plots.save_figure(fig, snakemake.output[0])
+    log.info("%d panels", len(stages) // 2 + 1)

@@ -1,0 +1,34 @@
+"""Headline tables of method A or B (mean ± std across replicates): CSV, Markdown, HTML."""
+
+import pandas as pd
+
+from bayesprune import plots
+from bayesprune.io import logged, write_csv, write_text
+from bayesprune.tables import to_markdown
+
+with logged(snakemake.log[0]) as log:
+    if snakemake.params.method == "a":
+        table = plots.headline_method_a(
+            pd.read_csv(snakemake.input.table), pd.read_csv(snakemake.input.unpruned)
+        )
+        title = "Method A: pruned MCMC (test error, mean ± std across replicates)"
+        note = (
+            "Test RMSE (modelled scale) or test accuracy (%) of the network at the (masked) "
+            "posterior mean: unpruned = deterministic network trained with Adam; full = full "
+            "posterior; pruned = full posterior with the pruned parameters set to 0; resampled = "
+            "MCMC of the pruned network; resampled (predictive) = posterior predictive mean after "
+            "resampling. kept params of total params remain after pruning."
+        )
+    else:
+        table = plots.headline_method_b(pd.read_csv(snakemake.input.finals))
+        s = snakemake.params.settings
+        title = "Method B: Bayes-factor pruning during training (mean ± std across replicates)"
+        note = (
+            f"Final test accuracy, sparsity of the prunable weights and kept parameters; step "
+            f"rate r = {s.get('rate')}, beta = {s.get('beta')}, "
+            f"{s.get('likelihood_reduction')} likelihood."
+        )
+    write_csv(snakemake.output.csv, table)
+    write_text(snakemake.output.md, f"{title}\n\n{to_markdown(table)}\n{note}\n")
+    write_text(snakemake.output.html, plots.table_html(table, title, note))
+    log.info("%d rows", len(table))
