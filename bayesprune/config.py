@@ -71,7 +71,9 @@ def _describe(error: jsonschema.ValidationError) -> str:
     key = _key_path(best)
     if best.validator == "additionalProperties":
         extra = sorted(set(best.instance) - set(best.schema.get("properties", {})))
-        return f"{key}: unknown key(s) {extra}; allowed: {sorted(best.schema.get('properties', {}))}"
+        return (
+            f"{key}: unknown key(s) {extra}; allowed: {sorted(best.schema.get('properties', {}))}"
+        )
     return f"{key}: {best.message}"
 
 

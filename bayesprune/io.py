@@ -118,7 +118,9 @@ def package_versions() -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def logged(log_path: str | os.PathLike[str] | None, name: str = "bayesprune") -> Iterator[logging.Logger]:
+def logged(
+    log_path: str | os.PathLike[str] | None, name: str = "bayesprune"
+) -> Iterator[logging.Logger]:
     """Send this process's log records and warnings to ``log_path`` for the block's duration.
 
     An exception raised inside the block is written to the log with its traceback and

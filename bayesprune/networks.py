@@ -105,7 +105,11 @@ class MLPSpec:
         names: list[str] = []
         for b in self.blocks:
             if b.kind == "weight":
-                names += [f"layer{b.layer}.weight[{o},{i}]" for o in range(b.shape[0]) for i in range(b.shape[1])]
+                names += [
+                    f"layer{b.layer}.weight[{o},{i}]"
+                    for o in range(b.shape[0])
+                    for i in range(b.shape[1])
+                ]
             else:
                 names += [f"layer{b.layer}.bias[{o}]" for o in range(b.shape[0])]
         return names
@@ -124,7 +128,9 @@ class MLPSpec:
         ``W`` has shape ``(..., out, in)`` and ``b`` shape ``(..., out)``.
         """
         if theta.shape[-1] != self.n_params:
-            raise ValueError(f"theta has {theta.shape[-1]} entries, network {self.sizes} needs {self.n_params}")
+            raise ValueError(
+                f"theta has {theta.shape[-1]} entries, network {self.sizes} needs {self.n_params}"
+            )
         lead = theta.shape[:-1]
         blocks = self.blocks
         return [
@@ -194,7 +200,6 @@ def sparse_bytes(n_kept: int, n_params: int, value_bytes: int = 4) -> dict[str, 
     return {"dense": dense, "coo": coo, "bitmask": bitmask, "best": min(dense, coo, bitmask)}
 
 
-
 def resolve_device(name: str) -> str:
     """``cpu`` | ``cuda`` | ``auto`` (cuda when available) -> a torch device string.
 
@@ -203,5 +208,7 @@ def resolve_device(name: str) -> str:
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("config device: cuda was asked for but no CUDA device is available; use cpu or auto")
+        raise RuntimeError(
+            "config device: cuda was asked for but no CUDA device is available; use cpu or auto"
+        )
     return name

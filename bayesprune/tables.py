@@ -35,9 +35,7 @@ def flatten(d: dict[str, Any], prefix: str = "", sep: str = "_") -> dict[str, An
     return out
 
 
-def collect(
-    files: Sequence[str], keys: Sequence[dict[str, Any]], prefix: str = ""
-) -> pd.DataFrame:
+def collect(files: Sequence[str], keys: Sequence[dict[str, Any]], prefix: str = "") -> pd.DataFrame:
     """One row per JSON file: its identifying ``keys`` plus its flattened content."""
     if len(files) != len(keys):
         raise ValueError(f"{len(files)} files but {len(keys)} key rows")
@@ -61,7 +59,9 @@ def summarise(
     """Mean, std (ddof 1), min, max and count of numeric ``columns`` across replicates."""
     if columns is None:
         columns = [
-            c for c in frame.columns if c not in by and c != "rep" and pd.api.types.is_numeric_dtype(frame[c])
+            c
+            for c in frame.columns
+            if c not in by and c != "rep" and pd.api.types.is_numeric_dtype(frame[c])
         ]
     grouped = frame.groupby(list(by), sort=False, dropna=False)[list(columns)]
     stats = grouped.agg(["mean", "std", "min", "max"])
@@ -82,11 +82,16 @@ def to_markdown(frame: pd.DataFrame, digits: int = 4) -> str:
     """A GitHub-flavoured Markdown table (no extra dependency)."""
     header = "| " + " | ".join(str(c) for c in frame.columns) + " |"
     rule = "|" + "|".join("---" for _ in frame.columns) + "|"
-    body = ["| " + " | ".join(_fmt(v, digits) for v in row) + " |" for row in frame.itertuples(index=False)]
+    body = [
+        "| " + " | ".join(_fmt(v, digits) for v in row) + " |"
+        for row in frame.itertuples(index=False)
+    ]
     return "\n".join([header, rule, *body]) + "\n"
 
 
-def mean_pm(frame: pd.DataFrame, by: Sequence[str], columns: Sequence[str], digits: int = 4) -> pd.DataFrame:
+def mean_pm(
+    frame: pd.DataFrame, by: Sequence[str], columns: Sequence[str], digits: int = 4
+) -> pd.DataFrame:
     """``mean ± std`` strings per group: the headline table layout of the papers."""
     grouped = frame.groupby(list(by), sort=False, dropna=False)
     rows = []
@@ -124,7 +129,9 @@ def stage_table(
 PRUNING_KEYS = ["dataset", "rep", "criterion", "rate", "stage"]
 
 
-def pruning_table(full: pd.DataFrame, pruned: pd.DataFrame, resampled: pd.DataFrame) -> pd.DataFrame:
+def pruning_table(
+    full: pd.DataFrame, pruned: pd.DataFrame, resampled: pd.DataFrame
+) -> pd.DataFrame:
     """One row per dataset, replicate, criterion, rate and stage (full, pruned, resampled).
 
     The full posterior appears once per replicate with criterion ``none`` and rate 0.
@@ -136,7 +143,8 @@ def pruning_table(full: pd.DataFrame, pruned: pd.DataFrame, resampled: pd.DataFr
     table["rate"] = table["rate"].astype(float)
     order = {"full": 0, "pruned": 1, "resampled": 2}
     table = table.sort_values(
-        ["dataset", "rep", "criterion", "rate", "stage"], key=lambda s: s.map(order) if s.name == "stage" else s
+        ["dataset", "rep", "criterion", "rate", "stage"],
+        key=lambda s: s.map(order) if s.name == "stage" else s,
     )
     cols = PRUNING_KEYS + [c for c in table.columns if c not in PRUNING_KEYS]
     return table[cols].reset_index(drop=True)
@@ -144,4 +152,8 @@ def pruning_table(full: pd.DataFrame, pruned: pd.DataFrame, resampled: pd.DataFr
 
 def headline_error_column(frame: pd.DataFrame) -> str:
     """The test error column a headline table reports: RMSE (regression) or accuracy."""
-    return "point_rmse_test" if "point_rmse_test" in frame.columns and frame["point_rmse_test"].notna().any() else "point_acc_test"
+    return (
+        "point_rmse_test"
+        if "point_rmse_test" in frame.columns and frame["point_rmse_test"].notna().any()
+        else "point_acc_test"
+    )

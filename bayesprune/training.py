@@ -26,7 +26,9 @@ class TrainResult:
     history: list[dict[str, float]]
 
 
-def _loss(spec: MLPSpec, task: str, theta: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+def _loss(
+    spec: MLPSpec, task: str, theta: torch.Tensor, x: torch.Tensor, y: torch.Tensor
+) -> torch.Tensor:
     out = forward(spec, theta, x)
     if task == "regression":
         return F.mse_loss(out[:, 0], y)

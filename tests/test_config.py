@@ -17,14 +17,22 @@ def _base() -> dict:
     return yaml.safe_load((ROOT / "tests/configs/tiny.yaml").read_text())
 
 
-@pytest.mark.parametrize("path", ["config/config.yaml", "config/paper.yaml", "tests/configs/tiny.yaml"])
+@pytest.mark.parametrize(
+    "path", ["config/config.yaml", "config/paper.yaml", "tests/configs/tiny.yaml"]
+)
 def test_shipped_configs_are_valid(path):
     cfg = load_config_file(ROOT / path)
     assert cfg["method_a"]["sampler"]["chains"] >= 1
 
 
 def test_defaults_are_filled():
-    cfg = validate_config({"datasets": {"iris": {"task": "classification", "source": {"kind": "sklearn", "name": "iris"}}}})
+    cfg = validate_config(
+        {
+            "datasets": {
+                "iris": {"task": "classification", "source": {"kind": "sklearn", "name": "iris"}}
+            }
+        }
+    )
     assert cfg["method_a"]["sampler"]["langevin_prob"] == 0.5
     assert cfg["method_a"]["resample"]["samples"] == 1000
     assert cfg["method_a"]["prior"]["sigma2"] == 25.0
@@ -44,7 +52,9 @@ def _rejected(mutate, *names: str) -> str:
 
 
 def test_unknown_key_is_rejected():
-    _rejected(lambda c: c["method_a"]["sampler"].update(stepsize=0.1), "method_a.sampler", "stepsize")
+    _rejected(
+        lambda c: c["method_a"]["sampler"].update(stepsize=0.1), "method_a.sampler", "stepsize"
+    )
 
 
 def test_unknown_top_level_key_is_rejected():
@@ -57,11 +67,16 @@ def test_wrong_type_is_rejected():
 
 @pytest.mark.parametrize("rate", [0, 1, 1.5, -0.2])
 def test_rate_outside_open_unit_interval_is_rejected(rate):
-    _rejected(lambda c: c["method_a"]["pruning"].update(rates=[0.5, rate]), "method_a.pruning.rates")
+    _rejected(
+        lambda c: c["method_a"]["pruning"].update(rates=[0.5, rate]), "method_a.pruning.rates"
+    )
 
 
 def test_unknown_criterion_is_rejected():
-    _rejected(lambda c: c["method_a"]["pruning"].update(criteria=["stn", "snr"]), "method_a.pruning.criteria")
+    _rejected(
+        lambda c: c["method_a"]["pruning"].update(criteria=["stn", "snr"]),
+        "method_a.pruning.criteria",
+    )
 
 
 def test_missing_target_column_is_rejected():
@@ -86,7 +101,9 @@ def test_bad_checksum_text_is_rejected():
 
 
 def test_method_naming_an_undefined_dataset_is_rejected():
-    _rejected(lambda c: c["method_a"].update(datasets=["iris", "nope"]), "method_a.datasets", "nope")
+    _rejected(
+        lambda c: c["method_a"].update(datasets=["iris", "nope"]), "method_a.datasets", "nope"
+    )
 
 
 def test_image_dataset_in_method_a_is_rejected():
@@ -94,7 +111,9 @@ def test_image_dataset_in_method_a_is_rejected():
 
 
 def test_gradual_needs_bayes_magnitude():
-    _rejected(lambda c: c["method_b"].update(methods=["unpruned", "gradual_magnitude"]), "bayes_magnitude")
+    _rejected(
+        lambda c: c["method_b"].update(methods=["unpruned", "gradual_magnitude"]), "bayes_magnitude"
+    )
 
 
 def test_validation_does_not_mutate_input():

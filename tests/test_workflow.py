@@ -21,9 +21,12 @@ pytestmark = pytest.mark.slow
 def snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
     cmd = [
         *SNAKEMAKE,
-        "--snakefile", str(ROOT / "Snakefile"),
-        "--directory", str(workdir),
-        "--cores", "2",
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--cores",
+        "2",
         *args,
     ]
     env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
@@ -50,13 +53,23 @@ def test_every_target_exists(tiny_run):
         assert (res / "tables" / f"{name}.csv").stat().st_size > 0, name
     for ds in ("iris", "diabetes"):
         base = res / "method_a" / ds / "rep0"
-        for stage in ("full", *(f"{s}/{c}/0.5" for s in ("pruned", "resampled") for c in ("stn", "rnd"))):
+        for stage in (
+            "full",
+            *(f"{s}/{c}/0.5" for s in ("pruned", "resampled") for c in ("stn", "rnd")),
+        ):
             for name in ("metrics.json", "diagnostics.json"):
                 assert (base / stage / name).is_file(), base / stage / name
         assert (base / "full" / "posterior.nc").is_file()
         assert (base / "resampled" / "stn" / "0.5" / "posterior.nc").is_file()
         assert (base / "pruned" / "stn" / "0.5" / "mask.json").is_file()
-    for method in ("unpruned", "bayes_random", "bayes_magnitude", "random", "magnitude", "gradual_magnitude"):
+    for method in (
+        "unpruned",
+        "bayes_random",
+        "bayes_magnitude",
+        "random",
+        "magnitude",
+        "gradual_magnitude",
+    ):
         assert (res / "method_b" / "digits" / "rep0" / method / "final.json").is_file()
     # the mirror was used for the zip
     assert (tiny_run / "data" / "raw" / "bayes_prun_data.zip").is_file()
@@ -74,7 +87,9 @@ def test_tables_have_the_expected_rows(tiny_run):
 
 
 def test_pruned_masks_have_the_configured_size(tiny_run):
-    mask = json.loads((tiny_run / "results/method_a/iris/rep0/pruned/stn/0.5/mask.json").read_text())
+    mask = json.loads(
+        (tiny_run / "results/method_a/iris/rep0/pruned/stn/0.5/mask.json").read_text()
+    )
     n_params = 4 * 6 + 6 + 6 * 3 + 3
     assert len(mask["pruned"]) == -(-n_params // 2)  # ceil(0.5 * P)
 
@@ -88,18 +103,36 @@ def test_second_run_has_nothing_to_do(tiny_run):
 def test_lint_is_clean():
     result = subprocess.run(
         [*SNAKEMAKE, "--lint", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(ROOT)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
 def test_paper_config_dag_builds_with_the_mirror(tmp_path):
     result = snakemake(
-        tmp_path, "--configfile", str(ROOT / "config/paper.yaml"), "--config", f"mirror={SHARED}", "--dry-run", "--quiet", "rules",
+        tmp_path,
+        "--configfile",
+        str(ROOT / "config/paper.yaml"),
+        "--config",
+        f"mirror={SHARED}",
+        "--dry-run",
+        "--quiet",
+        "rules",
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
     out = result.stdout + result.stderr
-    for rule in ("download", "prepare", "train_unpruned", "sample", "prune", "resample", "diagnose", "bf_train"):
+    for rule in (
+        "download",
+        "prepare",
+        "train_unpruned",
+        "sample",
+        "prune",
+        "resample",
+        "diagnose",
+        "bf_train",
+    ):
         assert rule in out, rule
 
 
