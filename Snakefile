@@ -3,12 +3,14 @@
 #   resample -> evaluate and diagnose every stage.
 #   Method B (arXiv 2308.02451): prune during training, gated by Bayes factors.
 # Run: snakemake --profile profiles/default   (see README.md; config keys in config/README.md)
+from pathlib import Path
+
 from snakemake.utils import min_version
 
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+configfile: Path(workflow.basedir) / "config" / "config.yaml"
 
 
 include: "rules/common.smk"

@@ -16,16 +16,30 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
-ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
-    "sigmoid": torch.sigmoid,
-    "tanh": torch.tanh,
-    "relu": torch.relu,
-    "identity": lambda x: x,
-}
+if TYPE_CHECKING:  # torch is imported where a function needs it: jobs that only evaluate
+    import torch  # draws (numpy) start seconds faster without it.
+
+
+def _torch_activation(name: str) -> Callable:
+    import torch
+
+    return {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}.get(name, lambda x: x)
+
+
+def _numpy_activation(name: str, a: np.ndarray) -> np.ndarray:
+    if name == "sigmoid":
+        return 0.5 * (1.0 + np.tanh(0.5 * a))  # overflow-free logistic
+    if name == "tanh":
+        return np.tanh(a)
+    if name == "relu":
+        return np.maximum(a, 0.0)
+    return a
+
+
 HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu")
 OUTPUT_ACTIVATIONS = ("identity", "sigmoid")
 
@@ -122,7 +136,7 @@ class MLPSpec:
         """Boolean ``(P,)``: True where the flat parameter is a bias."""
         return np.concatenate([np.full(b.size, b.kind == "bias") for b in self.blocks])
 
-    def unflatten(self, theta: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    def unflatten(self, theta: torch.Tensor | np.ndarray) -> list[tuple]:
         """Views ``(W, b)`` per layer of ``theta`` with shape ``(..., P)``.
 
         ``W`` has shape ``(..., out, in)`` and ``b`` shape ``(..., out)``.
@@ -159,31 +173,35 @@ def forward(spec: MLPSpec, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor
     squeeze = theta.dim() == 1
     if squeeze:
         theta = theta.unsqueeze(0)
-    hidden = ACTIVATIONS[spec.hidden_activation]
+    hidden = _torch_activation(spec.hidden_activation)
     layers = spec.unflatten(theta)
     h = x
     for layer, (w, b) in enumerate(layers):
-        h = torch.matmul(h, w.transpose(-1, -2)) + b.unsqueeze(-2)
+        h = h @ w.transpose(-1, -2) + b.unsqueeze(-2)
         if layer < len(layers) - 1:
             h = hidden(h)
-    h = ACTIVATIONS[spec.output_activation](h)
+    h = _torch_activation(spec.output_activation)(h)
     return h.squeeze(0) if squeeze else h
 
 
 def forward_numpy(spec: MLPSpec, theta: np.ndarray, x: np.ndarray, chunk: int = 256) -> np.ndarray:
-    """:func:`forward` for numpy arrays of many draws ``(S, P)``, evaluated in chunks.
+    """:func:`forward` in numpy (float64) for many draws ``(S, P)``, evaluated in chunks.
 
-    Returns float64 outputs ``(S, N, O)`` (or ``(N, O)`` for a single ``(P,)`` vector).
+    Returns ``(S, N, O)`` (or ``(N, O)`` for a single ``(P,)`` vector). Pure numpy: no torch.
     """
-    xt = torch.as_tensor(np.asarray(x), dtype=torch.float64)
     th = np.asarray(theta, dtype=np.float64)
+    xs = np.asarray(x, dtype=np.float64)
     if th.ndim == 1:
-        with torch.no_grad():
-            return forward(spec, torch.from_numpy(th), xt).numpy()
+        return forward_numpy(spec, th[None, :], xs, chunk)[0]
     outs = []
-    with torch.no_grad():
-        for start in range(0, th.shape[0], chunk):
-            outs.append(forward(spec, torch.from_numpy(th[start : start + chunk]), xt).numpy())
+    for start in range(0, th.shape[0], chunk):
+        h = xs
+        layers = spec.unflatten(th[start : start + chunk])
+        for layer, (w, b) in enumerate(layers):
+            h = h @ np.swapaxes(w, -1, -2) + b[:, None, :]
+            act = spec.hidden_activation if layer < len(layers) - 1 else spec.output_activation
+            h = _numpy_activation(act, h)
+        outs.append(h)
     return np.concatenate(outs, axis=0)
 
 
@@ -205,6 +223,8 @@ def resolve_device(name: str) -> str:
 
     Asking for ``cuda`` where none is present is an error that says so, not a silent fallback.
     """
+    import torch
+
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():

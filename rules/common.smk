@@ -61,7 +61,6 @@ wildcard_constraints:
     rate=_alternatives(RATES),
     method=_alternatives(B_METHODS),
     rawpath=_alternatives(sorted(RAW_FILES)),
-    stage=rf"full|(pruned|resampled)/({_alternatives(CRITERIA)})/({_alternatives(RATES)})",
 
 
 # ---------------------------------------------------------------- targets
@@ -202,14 +201,16 @@ def dataset_entry(wildcards):
     return DATASETS[wildcards.dataset]
 
 
-def rep_seed(stage):
-    """A params function giving each (stage, dataset, replicate, ...) job its own seed."""
+def rep_seed(stage, keys=("dataset", "rep", "criterion", "rate", "method")):
+    """A params function giving each job its own seed from the stage and its wildcards.
+
+    `keys` picks the wildcards that enter the seed: pruning scores use only dataset and
+    replicate, so RND masks nest across rates and match the pruning curve.
+    """
 
     def seed(wildcards):
-        keys = [
-            wildcards.get(k) for k in ("dataset", "rep", "criterion", "rate", "method")
-        ]
-        return derive_seed(SEED, stage, *[k for k in keys if k is not None])
+        values = [wildcards.get(k) for k in keys]
+        return derive_seed(SEED, stage, *[v for v in values if v is not None])
 
     return seed
 
@@ -244,15 +245,3 @@ def b_params(wildcards):
 
 def device(wildcards):
     return CFG["device"]
-
-
-def diagnose_inputs(wildcards):
-    """A stage's draws: its own posterior, or the full posterior plus the mask when pruned."""
-    base = f"results/method_a/{wildcards.dataset}/rep{wildcards.rep}"
-    files = dict(split_files(wildcards))
-    if wildcards.stage.startswith("pruned/"):
-        files["posterior"] = f"{base}/full/posterior.nc"
-        files["mask"] = f"{base}/{wildcards.stage}/mask.json"
-    else:
-        files["posterior"] = f"{base}/{wildcards.stage}/posterior.nc"
-    return files

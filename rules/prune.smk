@@ -10,6 +10,8 @@ rule prune:
         mask="results/method_a/{dataset}/rep{rep}/pruned/{criterion}/{rate}/mask.json",
         metrics="results/method_a/{dataset}/rep{rep}/pruned/{criterion}/{rate}/metrics.json",
         predictive="results/method_a/{dataset}/rep{rep}/pruned/{criterion}/{rate}/predictive.npz",
+        diagnostics="results/method_a/{dataset}/rep{rep}/pruned/{criterion}/{rate}/diagnostics.json",
+        param_table="results/method_a/{dataset}/rep{rep}/pruned/{criterion}/{rate}/params.csv",
     log:
         "results/logs/prune/{dataset}/rep{rep}/{criterion}_{rate}.log",
     conda:
@@ -19,7 +21,8 @@ rule prune:
     params:
         entry=dataset_entry,
         pruning=a_pruning_params,
-        seed=rep_seed("prune"),
+        seed=rep_seed("scores", keys=("dataset", "rep")),
+        diagnostics=a_diagnostic_params,
     script:
         "../workflow_scripts/prune.py"
 
@@ -43,6 +46,6 @@ rule curve:
         criteria=CRITERIA,
         max_rate=max(A["pruning"]["rates"]) if A["pruning"]["rates"] else 0.0,
         pruning=a_pruning_params,
-        seed=rep_seed("prune"),
+        seed=rep_seed("scores", keys=("dataset", "rep")),
     script:
         "../workflow_scripts/curve.py"

@@ -11,6 +11,8 @@ rule resample:
         posterior="results/method_a/{dataset}/rep{rep}/resampled/{criterion}/{rate}/posterior.nc",
         metrics="results/method_a/{dataset}/rep{rep}/resampled/{criterion}/{rate}/metrics.json",
         predictive="results/method_a/{dataset}/rep{rep}/resampled/{criterion}/{rate}/predictive.npz",
+        diagnostics="results/method_a/{dataset}/rep{rep}/resampled/{criterion}/{rate}/diagnostics.json",
+        param_table="results/method_a/{dataset}/rep{rep}/resampled/{criterion}/{rate}/params.csv",
     log:
         "results/logs/resample/{dataset}/rep{rep}/{criterion}_{rate}.log",
     benchmark:
@@ -26,6 +28,7 @@ rule resample:
         sampler=a_resample_params,
         prior=a_prior_params,
         seed=rep_seed("resample"),
+        diagnostics=a_diagnostic_params,
         device=device,
         checkpoint="results/checkpoints/{dataset}/rep{rep}/resampled_{criterion}_{rate}.pt",
     script:

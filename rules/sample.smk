@@ -10,6 +10,8 @@ rule sample:
         posterior="results/method_a/{dataset}/rep{rep}/full/posterior.nc",
         metrics="results/method_a/{dataset}/rep{rep}/full/metrics.json",
         predictive="results/method_a/{dataset}/rep{rep}/full/predictive.npz",
+        diagnostics="results/method_a/{dataset}/rep{rep}/full/diagnostics.json",
+        param_table="results/method_a/{dataset}/rep{rep}/full/params.csv",
     log:
         "results/logs/sample/{dataset}/rep{rep}.log",
     benchmark:
@@ -24,27 +26,9 @@ rule sample:
         entry=dataset_entry,
         sampler=a_sampler_params,
         prior=a_prior_params,
+        diagnostics=a_diagnostic_params,
         seed=rep_seed("sample"),
         device=device,
         checkpoint="results/checkpoints/{dataset}/rep{rep}/full.pt",
     script:
         "../workflow_scripts/sample.py"
-
-
-rule diagnose:
-    input:
-        unpack(diagnose_inputs),
-    output:
-        diagnostics="results/method_a/{dataset}/rep{rep}/{stage}/diagnostics.json",
-        param_table="results/method_a/{dataset}/rep{rep}/{stage}/params.csv",
-    log:
-        "results/logs/diagnose/{dataset}/rep{rep}/{stage}.log",
-    conda:
-        "../envs/bayesprune.yaml"
-    resources:
-        mem_mb=4000,
-    params:
-        entry=dataset_entry,
-        diagnostics=a_diagnostic_params,
-    script:
-        "../workflow_scripts/diagnose.py"

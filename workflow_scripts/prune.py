@@ -1,48 +1,52 @@
-"""Score every parameter from the full posterior, prune at one (criterion, rate), evaluate."""
+"""Score every parameter from the full posterior, prune at one (criterion, rate), assess the result."""
 
 from bayesprune.data import load_split
-from bayesprune.evaluation import evaluate_posterior, predictive_summary
-from bayesprune.io import logged, save_npz, write_json
+from bayesprune.io import logged, write_json
 from bayesprune.posterior import load_posterior, network_of, pooled_draws
 from bayesprune.pruning import make_mask, mask_to_dict, scores
+from bayesprune.stages import assess_stage, write_stage
 
 with logged(snakemake.log[0]) as log:
     arrays, meta = load_split(snakemake.input.npz, snakemake.input.meta)
     idata = load_posterior(snakemake.input.posterior)
     spec = network_of(idata)
-    theta = pooled_draws(idata, "theta")
-    tau2 = pooled_draws(idata, "tau2") if "tau2" in idata.posterior else None
-    p = snakemake.params.pruning
+    p, seed = snakemake.params.pruning, snakemake.params.seed
     criterion, rate = snakemake.wildcards.criterion, float(snakemake.wildcards.rate)
-    seed = snakemake.params.seed
-    pruned = make_mask(
-        scores(theta, criterion, seed=seed),
-        rate,
+    score = scores(pooled_draws(idata, "theta"), criterion, seed=seed)
+    pruned = make_mask(score, rate, spec, scope=p["scope"], include_biases=p["include_biases"])
+    stage = assess_stage(
+        idata,
         spec,
-        scope=p["scope"],
-        include_biases=p["include_biases"],
-    )
-    mask = mask_to_dict(
-        pruned,
-        spec,
-        rate=rate,
-        criterion=criterion,
-        scope=p["scope"],
-        include_biases=p["include_biases"],
+        arrays,
+        meta,
+        pruned=pruned,
         seed=seed,
+        n_function_points=snakemake.params.diagnostics["function_points"],
     )
-    metrics = evaluate_posterior(
-        spec, meta["task"], theta, tau2, arrays, meta, pruned=pruned, seed=seed
+    write_json(
+        snakemake.output.mask,
+        mask_to_dict(
+            pruned,
+            spec,
+            rate=rate,
+            criterion=criterion,
+            scope=p["scope"],
+            include_biases=p["include_biases"],
+            seed=seed,
+        ),
     )
-    predictive = predictive_summary(spec, meta["task"], theta, tau2, arrays, meta, pruned=pruned)
-    write_json(snakemake.output.mask, mask)
-    save_npz(snakemake.output.predictive, **predictive)
-    write_json(snakemake.output.metrics, metrics)
+    write_stage(
+        stage,
+        metrics=snakemake.output.metrics,
+        predictive=snakemake.output.predictive,
+        diagnostics=snakemake.output.diagnostics,
+        param_table=snakemake.output.param_table,
+    )
     log.info(
-        "%s at %.3g: pruned %d of %d; point metrics %s",
+        "%s at %g: pruned %d of %d; point metrics %s",
         criterion,
         rate,
         len(pruned),
         spec.n_params,
-        metrics["point"],
+        stage.metrics["point"],
     )

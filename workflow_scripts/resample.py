@@ -6,8 +6,7 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from bayesprune.data import load_split
-from bayesprune.evaluation import evaluate_posterior, predictive_summary
-from bayesprune.io import logged, read_json, save_npz, write_json
+from bayesprune.io import logged, read_json
 from bayesprune.posterior import (
     load_posterior,
     network_of,
@@ -16,6 +15,7 @@ from bayesprune.posterior import (
     save_posterior,
 )
 from bayesprune.pruning import mask_from_dict, masked_mean
+from bayesprune.stages import assess_stage, write_stage
 
 with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
     torch.set_num_threads(1)
@@ -23,7 +23,7 @@ with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
     full = load_posterior(snakemake.input.posterior)
     spec = network_of(full)
     pruned = mask_from_dict(read_json(snakemake.input.mask), spec)
-    full_tau2 = pooled_draws(full, "tau2").mean() if "tau2" in full.posterior else None
+    seed = snakemake.params.seed
     idata = sample_network(
         spec,
         meta["task"],
@@ -31,9 +31,9 @@ with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
         arrays["y_train"],
         prior=snakemake.params.prior,
         settings=snakemake.params.sampler,
-        seed=snakemake.params.seed,
+        seed=seed,
         theta_start=masked_mean(pooled_draws(full, "theta"), pruned),
-        tau2_start=full_tau2,
+        tau2_start=float(pooled_draws(full, "tau2").mean()) if "tau2" in full.posterior else None,
         mask=pruned,
         checkpoint=snakemake.params.checkpoint,
         logger=log,
@@ -45,16 +45,22 @@ with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
             "rate": float(snakemake.wildcards.rate),
         },
     )
-    theta = pooled_draws(idata, "theta")
-    tau2 = pooled_draws(idata, "tau2") if "tau2" in idata.posterior else None
-    metrics = evaluate_posterior(
-        spec, meta["task"], theta, tau2, arrays, meta, pruned=pruned, seed=snakemake.params.seed
+    stage = assess_stage(
+        idata,
+        spec,
+        arrays,
+        meta,
+        pruned=pruned,
+        seed=seed,
+        n_function_points=snakemake.params.diagnostics["function_points"],
     )
-    save_npz(
-        snakemake.output.predictive,
-        **predictive_summary(spec, meta["task"], theta, tau2, arrays, meta, pruned=pruned),
+    write_stage(
+        stage,
+        metrics=snakemake.output.metrics,
+        predictive=snakemake.output.predictive,
+        diagnostics=snakemake.output.diagnostics,
+        param_table=snakemake.output.param_table,
     )
-    write_json(snakemake.output.metrics, metrics)
     save_posterior(snakemake.output.posterior, idata)
     Path(snakemake.params.checkpoint).unlink(missing_ok=True)
-    log.info("point metrics %s; predictive %s", metrics["point"], metrics["predictive"])
+    log.info("point metrics %s; predictive %s", stage.metrics["point"], stage.metrics["predictive"])

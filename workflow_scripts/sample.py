@@ -1,4 +1,4 @@
-"""Sample the full BNN posterior of one dataset and replicate; evaluate it."""
+"""Sample the full BNN posterior of one dataset and replicate; assess it."""
 
 from pathlib import Path
 
@@ -7,10 +7,10 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from bayesprune.data import load_split
-from bayesprune.evaluation import evaluate_posterior, predictive_summary
-from bayesprune.io import load_npz, logged, save_npz, write_json
+from bayesprune.io import load_npz, logged
 from bayesprune.networks import MLPSpec
-from bayesprune.posterior import pooled_draws, sample_network, save_posterior
+from bayesprune.posterior import sample_network, save_posterior
+from bayesprune.stages import assess_stage, write_stage
 
 with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
     torch.set_num_threads(1)
@@ -20,6 +20,7 @@ with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
     )
     model = load_npz(snakemake.input.model)
     noise_var = float(model["noise_var"])
+    seed = snakemake.params.seed
     idata = sample_network(
         spec,
         meta["task"],
@@ -27,7 +28,7 @@ with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
         arrays["y_train"],
         prior=snakemake.params.prior,
         settings=snakemake.params.sampler,
-        seed=snakemake.params.seed,
+        seed=seed,
         theta_start=model["theta"],
         tau2_start=None if np.isnan(noise_var) else noise_var,
         checkpoint=snakemake.params.checkpoint,
@@ -38,16 +39,21 @@ with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
             "stage": "full",
         },
     )
-    theta = pooled_draws(idata, "theta")
-    tau2 = pooled_draws(idata, "tau2") if "tau2" in idata.posterior else None
-    metrics = evaluate_posterior(
-        spec, meta["task"], theta, tau2, arrays, meta, seed=snakemake.params.seed
+    stage = assess_stage(
+        idata,
+        spec,
+        arrays,
+        meta,
+        seed=seed,
+        n_function_points=snakemake.params.diagnostics["function_points"],
     )
-    save_npz(
-        snakemake.output.predictive,
-        **predictive_summary(spec, meta["task"], theta, tau2, arrays, meta),
+    write_stage(
+        stage,
+        metrics=snakemake.output.metrics,
+        predictive=snakemake.output.predictive,
+        diagnostics=snakemake.output.diagnostics,
+        param_table=snakemake.output.param_table,
     )
-    write_json(snakemake.output.metrics, metrics)
     save_posterior(snakemake.output.posterior, idata)
     Path(snakemake.params.checkpoint).unlink(missing_ok=True)
-    log.info("point metrics %s; predictive %s", metrics["point"], metrics["predictive"])
+    log.info("point metrics %s; predictive %s", stage.metrics["point"], stage.metrics["predictive"])
