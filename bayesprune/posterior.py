@@ -65,6 +65,13 @@ def build_inference_data(
         "n_diverging": json.dumps([int(n) for n in result.n_diverging]),
         "elapsed_s": float(result.elapsed_s),
     }
+    step_scale = getattr(result, "step_scale", None)
+    if step_scale is not None:  # step-size adaptation: the frozen per-chain factors
+        attrs["target_accept"] = float(result.target_accept)
+        attrs["step_scale"] = json.dumps([float(f) for f in step_scale])
+        attrs["adapted_step_size"] = json.dumps([float(f) for f in result.adapted_step_size])
+        if result.adapted_noise_step is not None:
+            attrs["adapted_noise_step"] = json.dumps([float(f) for f in result.adapted_noise_step])
     for key, value in (extra_attrs or {}).items():
         ok = isinstance(value, str | int | float | np.integer | np.floating)
         attrs[key] = value if ok else json.dumps(value, sort_keys=True)
@@ -144,11 +151,15 @@ def sample_network(
 
     ``settings`` is a sampler config block (``samples``, ``burn_in``, ``thin``, ``chains``,
     ``step_size``, ``langevin_step``, ``noise_step``, ``langevin_prob``, ``init``,
-    ``init_jitter``, ``checkpoint_every``, ``dtype``). With ``init: map`` every chain starts
-    at ``theta_start`` (the trained network, or the masked posterior mean when resampling)
-    plus ``init_jitter`` noise; with ``init: prior`` from N(0, 1). ``mask`` holds the pruned
-    indices, fixed at exactly 0 throughout. A checkpoint file (if any) is left in place: the
-    caller removes it once the posterior file is safely written.
+    ``init_jitter``, ``checkpoint_every``, ``dtype``, ``adapt``, ``target_accept``). With
+    ``init: map`` every chain starts at ``theta_start`` (the trained network, or the masked
+    posterior mean when resampling) plus ``init_jitter`` noise; with ``init: prior`` from
+    N(0, 1). ``mask`` holds the pruned indices, fixed at exactly 0 throughout. With ``adapt``
+    the whole proposal (theta and eta scales, drift step ``h`` with the factor squared) is
+    tuned per chain during burn-in towards ``target_accept`` and frozen afterwards
+    (:func:`bayesprune.sampler.run_chains`); the frozen steps go into the posterior
+    attributes. A checkpoint file (if any) is left in place: the caller removes it once the
+    posterior file is safely written.
     """
     from bayesprune import sampler
     from bayesprune.io import config_digest
@@ -186,6 +197,8 @@ def sample_network(
         checkpoint=checkpoint,
         checkpoint_every=settings["checkpoint_every"] or None,
         logger=logger,
+        adapt=bool(settings.get("adapt", False)),
+        target_accept=float(settings.get("target_accept", 0.5)),
     )
     digest = config_digest({"prior": prior, "settings": settings, "seed": seed})
     return build_inference_data(

@@ -33,6 +33,16 @@ gradient or MH ratio is not finite is rejected and flagged ``diverging``; it nev
 (``SeedSequence(seed, spawn_key=(k, 1))``: chain ``k``'s draws do not depend on ``K``),
 reports progress, and checkpoints atomically so that a killed run resumes to exactly the
 samples of an uninterrupted one.
+
+Step-size adaptation (``run_chains(adapt=True)``, off by default): during burn-in only, each
+chain tunes a global multiplicative factor ``f`` on its kernel (:meth:`KernelParams.scaled`:
+every scale times ``f``, every drift step times ``f^2``, so ``h / s^2`` and hence the MALA
+relation is kept; ``eta``'s random-walk scale is scaled too, so shrinking ``f`` always raises
+the acceptance and the target is reachable) by dual averaging on ``log f`` (Nesterov 2009 as
+in Hoffman & Gelman 2014, Alg. 5; :class:`DualAveraging`) driven by that chain's MH acceptance
+probability ``min(1, ratio)``. One factor per chain keeps chain ``k`` independent of ``K``.
+After burn-in each factor is frozen at its dual-averaging average, so every kept draw comes
+from one fixed, valid MH kernel.
 """
 
 from __future__ import annotations
@@ -96,10 +106,14 @@ class StepNoise:
 
 @dataclass(frozen=True)
 class KernelParams:
-    """Per-coordinate proposal scale and Langevin drift step, and the Langevin probability."""
+    """Per-coordinate proposal scale and Langevin drift step, and the Langevin probability.
 
-    scale: np.ndarray  # (d,)
-    drift: np.ndarray  # (d,)
+    ``scale`` and ``drift`` are ``(d,)`` (every chain alike) or ``(K, d)`` (one row per chain,
+    see :meth:`scaled`); :func:`step` broadcasts either against the ``(K, d)`` positions.
+    """
+
+    scale: np.ndarray  # (d,) or (K, d)
+    drift: np.ndarray  # (d,) or (K, d)
     langevin_prob: float = 0.5
     inv_scale: np.ndarray = field(init=False, repr=False)
     moving: np.ndarray = field(init=False, repr=False)
@@ -107,8 +121,8 @@ class KernelParams:
     def __post_init__(self) -> None:
         scale = np.asarray(self.scale, dtype=np.float64)
         drift = np.asarray(self.drift, dtype=np.float64)
-        if scale.ndim != 1 or drift.shape != scale.shape:
-            raise ValueError("scale and drift must be 1-D arrays of equal length")
+        if scale.ndim not in (1, 2) or drift.shape != scale.shape:
+            raise ValueError("scale and drift must be 1-D (or per-chain 2-D) of equal shape")
         if np.any(scale < 0) or np.any(drift < 0) or not np.all(np.isfinite(scale + drift)):
             raise ValueError("scale and drift must be finite and >= 0")
         if np.any((scale == 0) & (drift != 0)):
@@ -125,7 +139,20 @@ class KernelParams:
 
     @property
     def dim(self) -> int:
-        return self.scale.shape[0]
+        return self.scale.shape[-1]
+
+    def scaled(self, factor: np.ndarray | float) -> KernelParams:
+        """Every moving coordinate's proposal scale times ``factor`` and its drift step times
+        ``factor^2`` (so ``h / s^2`` is kept: textbook MALA ``h = s^2 / 2`` stays MALA).
+        ``factor`` a scalar, or ``(K,)`` for one factor per chain (then rows ``(K, d)``)."""
+        f = np.asarray(factor, dtype=np.float64)
+        if f.ndim == 1:
+            if self.scale.ndim != 1:
+                raise ValueError("per-chain factors need 1-D kernel params")
+            f = f[:, None]
+        elif f.ndim != 0:
+            raise ValueError("factor must be a scalar or a (K,) array")
+        return KernelParams(self.scale * f, self.drift * f**2, self.langevin_prob)
 
     def to_dict(self) -> dict:
         return {
@@ -323,6 +350,56 @@ def initial_positions(
     return out
 
 
+# ---------------------------------------------------------------------------- adaptation
+@dataclass(frozen=True)
+class DualAveraging:
+    """Dual averaging of ``x = log f`` per chain (Hoffman & Gelman 2014, Alg. 5).
+
+    At adaptation step ``t = 1, 2, ...`` with acceptance probabilities ``alpha`` (K,)::
+
+        H_t    = (1 - 1/(t + t0)) H_{t-1} + (target_accept - alpha) / (t + t0)
+        x_t    = mu - sqrt(t) / gamma * H_t,     mu = log(10 f_0) = log 10
+        xbar_t = t^-kappa x_t + (1 - t^-kappa) xbar_{t-1}
+
+    The chain runs with ``f = exp(x_t)`` during burn-in (``f_0 = 1``: the configured step) and
+    with ``exp(xbar)`` afterwards. ``x`` is clipped to ``[-max_log, max_log]``. Defaults are
+    Stan's (``gamma`` 0.05, ``t0`` 10, ``kappa`` 0.75).
+    """
+
+    target_accept: float = 0.5
+    gamma: float = 0.05
+    t0: float = 10.0
+    kappa: float = 0.75
+    mu: float = math.log(10.0)
+    max_log: float = 30.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.target_accept < 1.0:
+            raise ValueError("target_accept must lie in (0, 1)")
+        if self.gamma <= 0 or self.t0 < 0 or not 0.5 < self.kappa <= 1.0:
+            raise ValueError("dual averaging needs gamma > 0, t0 >= 0, kappa in (0.5, 1]")
+
+    def to_list(self) -> list[float]:
+        return [self.target_accept, self.gamma, self.t0, self.kappa, self.mu, self.max_log]
+
+    def update(
+        self, t: int, alpha: np.ndarray, h_bar: np.ndarray, x_bar: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Step ``t`` (1-based): new ``(x, h_bar, x_bar)`` (pure)."""
+        w = 1.0 / (t + self.t0)
+        h_bar = (1.0 - w) * h_bar + w * (self.target_accept - alpha)
+        x = np.clip(self.mu - math.sqrt(t) / self.gamma * h_bar, -self.max_log, self.max_log)
+        eta = t ** (-self.kappa)
+        x_bar = eta * x + (1.0 - eta) * x_bar
+        return x, h_bar, x_bar
+
+
+def accept_prob(info: Info) -> np.ndarray:
+    """MH acceptance probability ``min(1, ratio)`` of each chain's step (0 where diverging)."""
+    lar = np.nan_to_num(info.log_accept_ratio, nan=-np.inf)
+    return np.exp(np.minimum(lar, 0.0))
+
+
 # ---------------------------------------------------------------------------- runner
 @dataclass(frozen=True)
 class Progress:
@@ -334,6 +411,7 @@ class Progress:
     acceptance: np.ndarray  # (K,) acceptance rate so far (all iterations)
     n_diverging: int
     elapsed_s: float
+    step_scale: np.ndarray | None = None  # (K,) current factor when adapting, else None
 
 
 @dataclass
@@ -357,7 +435,25 @@ class ChainResult:
     elapsed_s: float
     n_theta: int
     eta_index: int | None = None
-    params: dict = field(default_factory=dict)
+    params: dict = field(default_factory=dict)  # the base (unadapted) kernel params
+    step_scale: np.ndarray | None = None  # (K,) frozen adapted factor; None: no adaptation
+    target_accept: float | None = None  # the adaptation's target (None: no adaptation)
+
+    @property
+    def adapted_step_size(self) -> np.ndarray | None:
+        """Per-chain theta proposal std used for the kept draws (``step_scale`` times the
+        base theta scale), or None without adaptation."""
+        if self.step_scale is None:
+            return None
+        base = np.asarray(self.params["scale"], dtype=np.float64)[: self.n_theta]
+        return self.step_scale * (float(base.max()) if base.size else 0.0)
+
+    @property
+    def adapted_noise_step(self) -> np.ndarray | None:
+        """Per-chain ``eta`` proposal std used for the kept draws, or None."""
+        if self.step_scale is None or self.eta_index is None:
+            return None
+        return self.step_scale * float(self.params["scale"][self.eta_index])
 
     @property
     def theta(self) -> np.ndarray:
@@ -399,21 +495,31 @@ def logging_progress(
 
     def report(p: Progress) -> None:
         acc = ", ".join(f"{a:.3f}" for a in p.acceptance)
+        scale = ""
+        if p.step_scale is not None:
+            scale = "  step scale [" + ", ".join(f"{f:.3g}" for f in p.step_scale) + "]"
         logger.log(
             level,
-            "iteration %d/%d  %.0f chain-iterations/s  acceptance [%s]  diverging %d",
+            "iteration %d/%d  %.0f chain-iterations/s  acceptance [%s]  diverging %d%s",
             p.iteration,
             p.n_iter,
             p.chain_iters_per_s,
             acc,
             p.n_diverging,
+            scale,
         )
 
     return report
 
 
 def _fingerprint(
-    x0: np.ndarray, params: KernelParams, n_iter: int, n_burn: int, thin: int, seed: int
+    x0: np.ndarray,
+    params: KernelParams,
+    n_iter: int,
+    n_burn: int,
+    thin: int,
+    seed: int,
+    adaptation: DualAveraging | None = None,
 ) -> str:
     h = hashlib.sha256()
     h.update(np.ascontiguousarray(x0, dtype=np.float64).tobytes())
@@ -422,6 +528,8 @@ def _fingerprint(
     h.update(
         json.dumps([params.langevin_prob, n_iter, n_burn, thin, int(seed), BLOCK_SIZE]).encode()
     )
+    if adaptation is not None:  # absent without adaptation: older fingerprints stay valid
+        h.update(json.dumps(["adapt", *adaptation.to_list()]).encode())
     return h.hexdigest()
 
 
@@ -440,6 +548,9 @@ def run_chains(
     progress: Callable[[Progress], None] | None = None,
     progress_every_s: float = 10.0,
     logger: logging.Logger | None = None,
+    adapt: bool = False,
+    target_accept: float = 0.5,
+    adaptation: DualAveraging | None = None,
 ) -> ChainResult:
     """Run ``K`` chains for ``n_iter`` iterations each and return the kept draws.
 
@@ -458,6 +569,12 @@ def run_chains(
 
     Progress: ``progress`` (a callback, see :func:`logging_progress`) and/or ``logger`` get a
     report every ``progress_every_s`` seconds (0: every iteration) and at the end.
+
+    Adaptation: with ``adapt`` each chain tunes a factor on its whole kernel
+    (:meth:`KernelParams.scaled`) during burn-in by dual averaging towards ``target_accept``
+    (``adaptation`` overrides the other constants of :class:`DualAveraging`), then freezes
+    it; ``ChainResult.step_scale`` holds the frozen factors. Needs a burn-in of at least 1
+    iteration. The adaptation state is checkpointed, so resuming stays exact.
     """
     x0 = np.array(initial_position, dtype=np.float64, ndmin=2)
     pruned = getattr(logdensity_fn, "mask", None)
@@ -468,9 +585,16 @@ def run_chains(
         raise ValueError(f"positions have {d} coordinates, kernel params {params.dim}")
     if n_iter < 1 or thin < 1:
         raise ValueError("n_iter and thin must be >= 1")
+    if params.scale.ndim != 1:
+        raise ValueError("run_chains needs 1-D (shared) kernel params")
     n_burn = burn_in_count(n_iter, burn_in)
     n_keep = (n_iter - n_burn + thin - 1) // thin
-    fp = _fingerprint(x0, params, n_iter, n_burn, thin, seed)
+    da: DualAveraging | None = None
+    if adapt:
+        if n_burn < 1:
+            raise ValueError("step-size adaptation needs a burn-in of at least 1 iteration")
+        da = adaptation or DualAveraging(target_accept=float(target_accept))
+    fp = _fingerprint(x0, params, n_iter, n_burn, thin, seed, da)
     if logger is not None and progress is None:
         progress = logging_progress(logger)
 
@@ -483,6 +607,9 @@ def run_chains(
     acc_post = np.zeros(K, dtype=np.int64)
     acc_burn = np.zeros(K, dtype=np.int64)
     n_div = np.zeros(K, dtype=np.int64)
+    da_x = np.zeros(K)  # log factor in use during burn-in (log f_0 = 0)
+    da_h = np.zeros(K)  # dual-averaging H_bar
+    da_xbar = np.zeros(K)  # averaged log factor (frozen after burn-in)
     gens = _generators(seed, K)
     it = 0
     elapsed_before = 0.0
@@ -511,6 +638,8 @@ def run_chains(
                     acc_post[:] = z["acc_post"]
                     acc_burn[:] = z["acc_burn"]
                     n_div[:] = z["n_div"]
+                    if da is not None:
+                        da_x[:], da_h[:], da_xbar[:] = z["da_x"], z["da_h"], z["da_xbar"]
                     block_start = int(z["block_start"])
                     block_states = json.loads(str(z["rng_states"]))
                     elapsed_before = float(z["elapsed_s"])
@@ -558,6 +687,9 @@ def run_chains(
                     block_start=np.array(block_start),
                     rng_states=np.array(json.dumps(block_states)),
                     elapsed_s=np.array(elapsed_before + time.perf_counter() - t_start),
+                    da_x=da_x,
+                    da_h=da_h,
+                    da_xbar=da_xbar,
                 )
 
     t_start = time.perf_counter()
@@ -570,9 +702,16 @@ def run_chains(
         rate = K * (done - it_start) / max(now - t_start, 1e-9)
         acc = (acc_post + acc_burn) / max(done, 1)
         assert progress is not None
-        progress(
-            Progress(done, n_iter, rate, acc, int(n_div.sum()), elapsed_before + now - t_start)
-        )
+        elapsed = elapsed_before + now - t_start
+        scale = None if da is None else np.exp(da_x if done < n_burn else da_xbar)
+        progress(Progress(done, n_iter, rate, acc, int(n_div.sum()), elapsed, scale))
+
+    def current_params() -> KernelParams:
+        if da is None:
+            return params
+        return params.scaled(np.exp(da_x if it < n_burn else da_xbar))
+
+    cur = current_params()
 
     while it < n_iter:
         j = it - block_start
@@ -582,8 +721,13 @@ def run_chains(
             block = _draw_block(gens, d, BLOCK_SIZE)
             j = 0
         noise = StepNoise(block.normal[j], block.u_kernel[j], block.u_accept[j])
-        state, info = step(state, noise, logdensity_fn, params)
+        state, info = step(state, noise, logdensity_fn, cur)
         n_div += info.diverging
+        if da is not None and it < n_burn:
+            da_x, da_h, da_xbar = da.update(it + 1, accept_prob(info), da_h, da_xbar)
+            if it + 1 == n_burn:
+                da_x = da_xbar.copy()  # frozen from here on
+            cur = params.scaled(np.exp(da_x))
         if it >= n_burn:
             acc_post += info.accepted
             r = it - n_burn
@@ -633,4 +777,6 @@ def run_chains(
         n_theta=int(getattr(logdensity_fn, "n_params", d)),
         eta_index=getattr(logdensity_fn, "eta_index", None),
         params=params.to_dict(),
+        step_scale=None if da is None else np.exp(da_xbar),
+        target_accept=None if da is None else da.target_accept,
     )

@@ -6,6 +6,8 @@ tests) or from ArviZ's bulk ESS (long-run tests), with a 5-sigma margin.
 
 from __future__ import annotations
 
+import json
+
 import arviz as az
 import numpy as np
 import pytest
@@ -295,3 +297,177 @@ def test_logging_progress(caplog) -> None:
     with caplog.at_level(logging.INFO, logger=logger.name):
         sampler.run_chains(GAUSS, np.zeros((2, 3)), params, 20, seed=1, logger=logger)
     assert any("chain-iterations/s" in r.getMessage() for r in caplog.records)
+
+
+# ---------------------------------------------------------------- (i) step-size adaptation
+GAUSS10 = Gaussian(
+    np.linspace(-1.0, 1.0, 10),
+    0.5 * np.eye(10) + 0.5 * np.full((10, 10), 0.6) + np.diag(np.linspace(0.1, 2.0, 10)),
+)
+
+
+@pytest.mark.parametrize("step_size", [1e-3, 50.0])  # far too small, far too large
+@pytest.mark.parametrize("target_accept", [0.3, 0.6])
+def test_adaptation_reaches_target_acceptance(step_size: float, target_accept: float) -> None:
+    K = 8
+    params = sampler.kernel_params(10, step_size, langevin_prob=0.5)
+    fixed = sampler.run_chains(GAUSS10, np.zeros((K, 10)), params, 1200, burn_in=600, seed=4)
+    res = sampler.run_chains(
+        GAUSS10, np.zeros((K, 10)), params, 1200, burn_in=600, seed=4,
+        adapt=True, target_accept=target_accept,
+    )  # fmt: skip
+    assert abs(fixed.acceptance_rate.mean() - target_accept) > 0.25  # the start is bad
+    # pooled post-burn-in acceptance near the target (8 x 600 correlated Bernoullis)
+    assert abs(res.acceptance_rate.mean() - target_accept) < 0.1
+    assert np.all(np.abs(res.acceptance_rate - target_accept) < 0.2)
+    assert res.step_scale is not None and res.step_scale.shape == (K,)
+    assert res.target_accept == target_accept
+    np.testing.assert_allclose(res.adapted_step_size, res.step_scale * step_size)
+    # every chain lands on (about) the same step, whatever the start
+    assert np.ptp(np.log(res.adapted_step_size)) < np.log(2.0)
+    assert fixed.step_scale is None and fixed.adapted_step_size is None
+
+
+def test_adapted_kernel_is_frozen_after_burn_in() -> None:
+    """The kept draws are exactly a fixed kernel's: replay them step by step with
+    ``params.scaled(step_scale)`` and the same noise stream."""
+    K, n_iter, n_burn, seed = 3, 700, 300, 5  # burn-in ends inside a noise block
+    params = sampler.kernel_params(3, 20.0, langevin_step=50.0, langevin_prob=0.5)
+    res = sampler.run_chains(
+        GAUSS, np.zeros((K, 3)), params, n_iter, burn_in=n_burn, seed=seed, adapt=True
+    )
+    assert res.step_scale is not None and np.all(res.step_scale < 0.2)
+    frozen = params.scaled(res.step_scale)
+    assert frozen.scale.shape == (K, 3)
+    assert np.allclose(frozen.scale, res.step_scale[:, None] * 20.0, rtol=1e-12)
+    assert np.allclose(frozen.drift, res.step_scale[:, None] ** 2 * 50.0, rtol=1e-12)
+    gens = sampler._generators(seed, K)
+    blocks = [sampler._draw_block(gens, 3, sampler.BLOCK_SIZE) for _ in range(3)]
+
+    def noise(i: int) -> sampler.StepNoise:
+        b, j = blocks[i // sampler.BLOCK_SIZE], i % sampler.BLOCK_SIZE
+        return sampler.StepNoise(b.normal[j], b.u_kernel[j], b.u_accept[j])
+
+    state = sampler.init(res.position[:, 0], GAUSS)  # after iteration n_burn
+    for i in range(n_burn + 1, n_iter):
+        state, info = sampler.step(state, noise(i), GAUSS, frozen)
+        s = i - n_burn
+        np.testing.assert_array_equal(state.position, res.position[:, s])
+        np.testing.assert_array_equal(info.accepted, res.accepted[:, s])
+
+
+def test_scaled_per_chain_kernel_leaves_gaussian_invariant() -> None:
+    K = 20000
+    rng = np.random.default_rng(19)
+    x0 = rng.multivariate_normal(GAUSS.mu, GAUSS.cov, size=K)
+    base = sampler.kernel_params(3, 1.0, langevin_step=0.4, langevin_prob=0.5)
+    params = base.scaled(np.exp(rng.uniform(-1.0, 0.5, K)))  # a different kernel per chain
+    state = sampler.init(x0, GAUSS)
+    acc = 0.0
+    for _ in range(12):
+        noise = sampler.StepNoise(rng.standard_normal((K, 3)), rng.random(K), rng.random(K))
+        state, info = sampler.step(state, noise, GAUSS, params)
+        acc += info.accepted.mean() / 12
+    assert 0.2 < acc < 0.95
+    check_gaussian(state.position, GAUSS.mu, GAUSS.cov, ess=K)
+
+
+def test_adapted_chains_sample_the_target() -> None:
+    """Long run from a far-too-large step: the kept draws match N(mu, Sigma) within ESS-based
+    Monte Carlo error."""
+    K = 16
+    params = sampler.kernel_params(3, 30.0, langevin_prob=0.5)
+    res = sampler.run_chains(
+        GAUSS, np.zeros((K, 3)), params, 4000, burn_in=1000, seed=6, adapt=True
+    )
+    ess = float(az.ess(az.convert_to_dataset(res.position)).to_array().min())
+    assert ess > 1000
+    check_gaussian(res.position.reshape(-1, 3), GAUSS.mu, GAUSS.cov, ess)
+    assert abs(res.acceptance_rate.mean() - 0.5) < 0.1
+
+
+def test_adaptation_same_seed_same_draws_and_chains_independent_of_k() -> None:
+    params = sampler.kernel_params(3, 0.01)
+    kw = {"burn_in": 0.4, "thin": 2, "seed": 7, "adapt": True}
+    a = sampler.run_chains(GAUSS, np.zeros((3, 3)), params, 400, **kw)
+    b = sampler.run_chains(GAUSS, np.zeros((3, 3)), params, 400, **kw)
+    for field in ("position", "logdensity", "accepted", "kernel", "step_scale"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+    two = sampler.run_chains(GAUSS, np.zeros((2, 3)), params, 400, **kw)
+    np.testing.assert_array_equal(two.position, a.position[:2])
+    np.testing.assert_array_equal(two.step_scale, a.step_scale[:2])
+    plain = sampler.run_chains(GAUSS, np.zeros((3, 3)), params, 400, **{**kw, "adapt": False})
+    assert not np.array_equal(plain.position, a.position)
+
+
+@pytest.mark.parametrize("kill_at", [77, 290])  # during burn-in (120 iterations), after
+def test_resume_after_kill_with_adaptation(tmp_path, kill_at: int) -> None:
+    post = _regression_posterior()
+    x0 = sampler.initial_positions(post, 3, seed=1)
+    params = sampler.kernel_params_for(post, 0.2, 0.5)
+    kw = {"burn_in": 0.3, "thin": 3, "seed": 9, "adapt": True, "target_accept": 0.4}
+    full = sampler.run_chains(post, x0, params, 400, **kw)
+
+    def killer(p: sampler.Progress) -> None:
+        if p.iteration == kill_at:
+            raise Kill
+
+    ck = tmp_path / "chain.ckpt.npz"
+    with pytest.raises(Kill):
+        sampler.run_chains(
+            post, x0, params, 400, checkpoint=ck, checkpoint_every=25,
+            progress=killer, progress_every_s=0.0, **kw,
+        )  # fmt: skip
+    seen: list[sampler.Progress] = []
+    resumed = sampler.run_chains(
+        post, x0, params, 400, checkpoint=ck, checkpoint_every=25,
+        progress=seen.append, progress_every_s=0.0, **kw,
+    )  # fmt: skip
+    assert seen[0].iteration == (kill_at // 25) * 25 + 1  # really resumed
+    assert seen[0].step_scale is not None
+    for field in ("position", "logdensity", "loglik", "accepted", "kernel", "diverging"):
+        np.testing.assert_array_equal(getattr(resumed, field), getattr(full, field))
+    np.testing.assert_array_equal(resumed.step_scale, full.step_scale)
+    np.testing.assert_array_equal(resumed.acceptance_rate, full.acceptance_rate)
+    np.testing.assert_array_equal(resumed.final_state.position, full.final_state.position)
+    # the reported factor is constant after burn-in
+    after = np.array([p.step_scale for p in seen if p.iteration >= 120])
+    np.testing.assert_array_equal(after, np.broadcast_to(full.step_scale, after.shape))
+    # a checkpoint of the same run without adaptation (or another target) is not used
+    for other in ({"adapt": False}, {"target_accept": 0.6}):
+        seen.clear()
+        sampler.run_chains(
+            post, x0, params, 400, checkpoint=ck, progress=seen.append,
+            progress_every_s=0.0, **{**kw, **other},
+        )  # fmt: skip
+        assert seen[0].iteration == 1
+
+
+def test_adaptation_validation_and_records(caplog) -> None:
+    import logging
+
+    from bayesprune.posterior import build_inference_data
+
+    params = sampler.kernel_params(3, 0.5)
+    with pytest.raises(ValueError, match="burn-in"):
+        sampler.run_chains(GAUSS, np.zeros((2, 3)), params, 20, burn_in=0, adapt=True)
+    with pytest.raises(ValueError, match="target_accept"):
+        sampler.run_chains(GAUSS, np.zeros((2, 3)), params, 20, adapt=True, target_accept=1.0)
+    with pytest.raises(ValueError):
+        sampler.run_chains(GAUSS, np.zeros((2, 3)), params.scaled(np.ones(2)), 20)
+    logger = logging.getLogger("bayesprune.test_sampler")
+    with caplog.at_level(logging.INFO, logger=logger.name):
+        sampler.run_chains(GAUSS, np.zeros((2, 3)), params, 20, logger=logger, adapt=True)
+    assert any("step scale" in r.getMessage() for r in caplog.records)
+    # posterior attributes record the frozen steps (theta and eta)
+    post = _regression_posterior()
+    x0 = sampler.initial_positions(post, 2, seed=1)
+    kp = sampler.kernel_params_for(post, 0.05, 0.3)
+    res = sampler.run_chains(post, x0, kp, 60, burn_in=0.5, seed=3, adapt=True)
+    attrs = build_inference_data(res, post.spec, "regression").posterior.attrs
+    assert attrs["target_accept"] == 0.5
+    np.testing.assert_allclose(json.loads(attrs["step_scale"]), res.step_scale)
+    np.testing.assert_allclose(json.loads(attrs["adapted_step_size"]), 0.05 * res.step_scale)
+    np.testing.assert_allclose(json.loads(attrs["adapted_noise_step"]), 0.3 * res.step_scale)
+    plain = sampler.run_chains(post, x0, kp, 60, burn_in=0.5, seed=3)
+    assert "step_scale" not in build_inference_data(plain, post.spec, "regression").posterior.attrs
