@@ -10,7 +10,11 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-configfile: Path(workflow.basedir) / "config" / "config.yaml"
+# The embedded default applies only when no config is given: Snakemake would otherwise merge
+# a --configfile (e.g. config/paper.yaml) into the default's datasets.
+if "datasets" not in config:
+
+    configfile: Path(workflow.basedir) / "config" / "config.yaml"
 
 
 include: "rules/common.smk"
@@ -21,6 +25,7 @@ include: "rules/prune.smk"
 include: "rules/resample.smk"
 include: "rules/bayes_factor.smk"
 include: "rules/tables.smk"
+include: "rules/report.smk"
 
 
 rule all:

@@ -34,8 +34,8 @@ case "$what" in
     ;;
   all)
     setup requirements.txt
-    "$VENV/bin/snakemake" --profile profiles/default "$@"
-    "$VENV/bin/snakemake" --profile profiles/default --report results/report.html "$@"
+    "$VENV/bin/snakemake" "$@"
+    "$VENV/bin/snakemake" --report results/report.html "$@"
     echo "Results: results/ (tables in results/tables/, report: results/report.html)"
     ;;
   test)

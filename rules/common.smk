@@ -153,7 +153,7 @@ def table_targets():
 
 
 def all_targets():
-    return table_targets()
+    return table_targets() + report_targets()
 
 
 # ---------------------------------------------------------------- inputs

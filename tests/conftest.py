@@ -61,3 +61,17 @@ def default_config() -> dict[str, Any]:
     """``config/config.yaml`` as written (no defaults filled)."""
     with open(CONFIG_DIR / "config.yaml") as fh:
         return yaml.safe_load(fh)
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> Path:
+    """One real Snakemake run of tests/configs/tiny.yaml, shared by the end-to-end tests."""
+    from smk import SHARED as mirror
+    from smk import snakemake, tiny_args
+
+    if not mirror.is_dir():
+        pytest.skip(f"the dataset mirror {mirror} is missing (CI has it beside the checkout)")
+    workdir = tmp_path_factory.mktemp("tiny")
+    result = snakemake(workdir, *tiny_args())
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-8000:]
+    return workdir

@@ -3,48 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared" / "datasets"
-SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+from smk import ROOT, SHARED, SNAKEMAKE, snakemake, tiny_args
 
 pytestmark = pytest.mark.slow
-
-
-def snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
-    cmd = [
-        *SNAKEMAKE,
-        "--snakefile",
-        str(ROOT / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--cores",
-        "2",
-        *args,
-    ]
-    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
-
-
-def tiny_args(mirror: Path = SHARED) -> list[str]:
-    return ["--configfile", str(ROOT / "tests/configs/tiny.yaml"), "--config", f"mirror={mirror}"]
-
-
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    if not SHARED.is_dir():
-        pytest.skip(f"the dataset mirror {SHARED} is missing (CI has it beside the checkout)")
-    workdir = tmp_path_factory.mktemp("tiny")
-    result = snakemake(workdir, *tiny_args())
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-8000:]
-    return workdir
 
 
 def test_every_target_exists(tiny_run):
@@ -163,11 +128,15 @@ def _job_counts(dry_run_output: str) -> dict[str, int]:
 
 def test_config_change_reruns_exactly_the_affected_jobs(tiny_run):
     # A resampling setting touches the resampling jobs and the tables that read them, nothing else.
-    result = snakemake(tiny_run, *tiny_args(), "method_a={'resample': {'samples': 240}}", "--dry-run")
+    result = snakemake(
+        tiny_run, *tiny_args(), "method_a={'resample': {'samples': 240}}", "--dry-run"
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     counts = _job_counts(result.stdout + result.stderr)
     assert counts.get("resample") == 4, counts
-    assert not {"sample", "prune", "train_unpruned", "prepare", "bf_train", "curve"} & set(counts), counts
+    assert not {"sample", "prune", "train_unpruned", "prepare", "bf_train", "curve"} & set(
+        counts
+    ), counts
 
 
 def test_same_seed_and_config_give_identical_samples(tiny_run):

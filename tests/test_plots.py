@@ -1,0 +1,308 @@
+"""Every figure kind renders from small synthetic inputs to a PNG of the expected pixel size."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib.image as mpimg
+import numpy as np
+import pandas as pd
+import pytest
+
+from bayesprune import plots
+
+CRITERIA = ["stn", "rnd"]
+RATES = [0.25, 0.5]
+REPS = [0, 1]
+P = 20
+
+
+def _curves() -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    rows = []
+    for crit in CRITERIA:
+        for rep in REPS:
+            for step in range(11):
+                rows.append(
+                    {
+                        "criterion": crit,
+                        "rep": rep,
+                        "scope": "global",
+                        "step": step,
+                        "n_pruned": step,
+                        "frac_pruned": step / P,
+                        "metric": "rmse",
+                        "test_error": 0.1
+                        + 0.01 * step * (2 if crit == "rnd" else 1)
+                        + 0.01 * rng.random(),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def _pruning_table(task: str = "regression") -> pd.DataFrame:
+    rng = np.random.default_rng(2)
+    rows = []
+    col = "rmse_test" if task == "regression" else "acc_test"
+    for rep in REPS:
+        keys = [("full", "none", 0.0)] + [
+            (s, c, r) for c in CRITERIA for r in RATES for s in ("pruned", "resampled")
+        ]
+        for stage, crit, rate in keys:
+            base = 0.1 if task == "regression" else 0.9
+            sign = 1 if task == "regression" else -1
+            shift = {"full": 0, "pruned": 0.05, "resampled": 0.02}[stage] * (1 + rate)
+            rows.append(
+                {
+                    "dataset": "toy",
+                    "rep": rep,
+                    "criterion": crit,
+                    "rate": rate,
+                    "stage": stage,
+                    f"point_{col}": base + sign * shift + 0.01 * rng.random(),
+                    f"predictive_{col}": base + sign * shift * 0.8 + 0.01 * rng.random(),
+                    "size_n_kept": P - int(np.ceil(rate * P)),
+                    "size_n_params": P,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _unpruned(task: str = "regression") -> pd.DataFrame:
+    col = "point_rmse_test" if task == "regression" else "point_acc_test"
+    return pd.DataFrame(
+        {
+            "dataset": ["toy", "toy"],
+            "rep": REPS,
+            col: [0.09, 0.1] if task == "regression" else [0.93, 0.92],
+        }
+    )
+
+
+def _regression_summary(rng: np.random.Generator, noise: float) -> dict[str, np.ndarray]:
+    y = rng.random(40)
+    m = y + noise * rng.standard_normal(40)
+    return {
+        "y_true": y,
+        "point_mean": m,
+        "pred_mean": m,
+        "pred_lower95": m - 0.1,
+        "pred_upper95": m + 0.1,
+        "mean_lower95": m - 0.05,
+        "mean_upper95": m + 0.05,
+    }
+
+
+def _param_rows() -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    rows = []
+    for rep in REPS:
+        keys = [("full", "none", 0.0)] + [
+            (s, c, r) for c in CRITERIA for r in RATES for s in ("pruned", "resampled")
+        ]
+        for stage, crit, rate in keys:
+            pruned = np.zeros(P, bool)
+            if stage != "full":
+                pruned[rng.choice(P, int(np.ceil(rate * P)), replace=False)] = True
+            rhat = 1 + np.abs(rng.normal(0, 0.05, P))
+            rhat[pruned] = np.nan
+            for i in range(P):
+                rows.append(
+                    {
+                        "stage": stage,
+                        "criterion": crit,
+                        "rate": rate,
+                        "rep": rep,
+                        "param": f"p{i}",
+                        "index": i,
+                        "mean": 0.0 if pruned[i] else rng.normal(0, 1),
+                        "rhat": rhat[i],
+                        "ess_bulk": rng.uniform(20, 400),
+                        "pruned": pruned[i],
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def _function_rows() -> pd.DataFrame:
+    rng = np.random.default_rng(4)
+    rows = []
+    for rep in REPS:
+        keys = [("full", "none", 0.0)] + [
+            (s, c, r) for c in CRITERIA for r in RATES for s in ("pruned", "resampled")
+        ]
+        for stage, crit, rate in keys:
+            for q in ("loglik", "lp", "pred"):
+                rows.append(
+                    {
+                        "stage": stage,
+                        "criterion": crit,
+                        "rate": rate,
+                        "rep": rep,
+                        "quantity": q,
+                        "rhat": 1 + abs(rng.normal(0, 0.02)),
+                        "ess_bulk": rng.uniform(20, 300),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def _classification() -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    rng = np.random.default_rng(5)
+    y = rng.integers(0, 3, 60)
+    out = {}
+    for name, sharp in (
+        ("full BNN", 2.0),
+        ("pruned BNN", 1.0),
+        ("resampled BNN", 1.5),
+        ("random forest", 2.5),
+    ):
+        logits = rng.normal(0, 1, (60, 3))
+        logits[np.arange(60), y] += sharp
+        p = np.exp(logits)
+        out[name] = p / p.sum(axis=1, keepdims=True)
+    return y, out
+
+
+def _epochs() -> tuple[pd.DataFrame, pd.DataFrame]:
+    rng = np.random.default_rng(6)
+    rows, finals = [], []
+    for method in [
+        "unpruned",
+        "bayes_random",
+        "bayes_magnitude",
+        "random",
+        "magnitude",
+        "gradual_magnitude",
+    ]:
+        for rep in REPS:
+            sparsity = 0.0
+            for epoch in range(1, 6):
+                gated = method.startswith("bayes")
+                log_bf = rng.normal(0, 50) if gated else np.nan
+                accepted = (log_bf > np.log(3)) if gated else method != "unpruned"
+                if accepted:
+                    sparsity = 1 - (1 - sparsity) * 0.25
+                rows.append(
+                    {
+                        "method": method,
+                        "rep": rep,
+                        "epoch": epoch,
+                        "train_acc": 0.8 + 0.03 * epoch,
+                        "test_acc": 0.78 + 0.03 * epoch - 0.05 * sparsity,
+                        "sparsity": sparsity,
+                        "log_bf": log_bf,
+                        "log_bf_likelihood": log_bf - 2 if gated else np.nan,
+                        "log_bf_prior": 2.0 if gated else np.nan,
+                        "accepted": bool(accepted),
+                    }
+                )
+            finals.append(
+                {
+                    "dataset": "toy",
+                    "rep": rep,
+                    "method": method,
+                    "test_acc": rows[-1]["test_acc"],
+                    "sparsity": sparsity,
+                    "kept_params": int(1000 * (1 - sparsity)),
+                    "accepted_steps": 2,
+                }
+            )
+    return pd.DataFrame(rows), pd.DataFrame(finals)
+
+
+def _check_png(fig, path: Path) -> None:
+    expected = tuple(round(v * plots.DPI) for v in fig.get_size_inches()[::-1])
+    plots.save_figure(fig, path)
+    assert path.stat().st_size > 10_000
+    image = mpimg.imread(path)
+    assert image.shape[:2] == expected
+    assert image.std() > 0.01  # not blank
+    assert not list(path.parent.glob(".*.tmp"))  # the temporary file was renamed
+
+
+def _figures() -> dict[str, object]:
+    rng = np.random.default_rng(7)
+    full = _regression_summary(rng, 0.05)
+    stages = {
+        (stage, c, r): _regression_summary(rng, 0.05 + 0.1 * r)
+        for stage in ("pruned", "resampled")
+        for c in CRITERIA
+        for r in RATES
+    }
+    chains = {f"layer0.weight[0,{i}]": rng.normal(i, 1, (2, 100)) for i in range(3)}
+    y, probs = _classification()
+    epochs, finals = _epochs()
+    return {
+        "curves": lambda: plots.pruning_curves_figure(_curves(), rates=RATES),
+        "bars_regression": lambda: plots.stage_bars_figure(_pruning_table(), _unpruned()),
+        "bars_classification": lambda: plots.stage_bars_figure(
+            _pruning_table("classification"), _unpruned("classification")
+        ),
+        "predictions": lambda: plots.predicted_vs_actual_figure(
+            full, stages, CRITERIA, RATES, scale=10.0, center=5.0
+        ),
+        "trace": lambda: plots.trace_rank_figure(chains, {k: v + 0.1 for k, v in chains.items()}),
+        "diagnostics": lambda: plots.diagnostics_figure(_param_rows(), _function_rows()),
+        "density": lambda: plots.parameter_density_figure(_param_rows()),
+        "roc": lambda: plots.roc_figure(y, probs, ["a", "b", "c"]),
+        "reliability": lambda: plots.reliability_figure(y, probs),
+        "bf_accuracy": lambda: plots.bf_accuracy_figure(epochs),
+        "bf_sparsity": lambda: plots.bf_sparsity_figure(epochs),
+        "bf_log_bf": lambda: plots.bf_log_bf_figure(epochs, float(np.log(3))),
+        "bf_final": lambda: plots.bf_final_figure(finals),
+    }
+
+
+FIGURES = _figures()
+
+
+@pytest.mark.parametrize("kind", sorted(FIGURES))
+def test_figure_renders_to_png_of_expected_size(kind, tmp_path):
+    fig = FIGURES[kind]()
+    _check_png(fig, tmp_path / f"{kind}.png")
+    if os.environ.get("BAYESPRUNE_PLOT_DIR"):  # keep a copy to look at
+        out = Path(os.environ["BAYESPRUNE_PLOT_DIR"]) / f"{kind}.png"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes((tmp_path / f"{kind}.png").read_bytes())
+
+
+def test_binary_roc_shows_one_panel(tmp_path):
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 50)
+    p1 = np.clip(y * 0.6 + rng.random(50) * 0.4, 0, 1)
+    fig = plots.roc_figure(y, {"resampled BNN": np.stack([1 - p1, p1], axis=1)})
+    assert len([ax for ax in fig.axes if ax.get_visible()]) == 1
+    _check_png(fig, tmp_path / "roc2.png")
+
+
+def test_save_figure_leaves_nothing_behind_on_error(tmp_path):
+    fig = plots.pruning_curves_figure(_curves())
+    target = tmp_path / "fig.png"
+    with pytest.raises(ValueError):
+        plots.save_figure(fig, target, dpi=-1)
+    assert not target.exists() and not list(tmp_path.iterdir())
+
+
+def test_random_forest_probs_are_seeded():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(80, 3)), rng.integers(0, 3, 80)
+    a = plots.random_forest_probs(x[:60], y[:60], x[60:], 4, seed=3)
+    b = plots.random_forest_probs(x[:60], y[:60], x[60:], 4, seed=3)
+    assert a.shape == (20, 4) and np.allclose(a.sum(axis=1), 1) and np.array_equal(a, b)
+    assert np.all(a[:, 3] == 0)  # a class absent from training gets probability 0
+
+
+def test_headline_tables_read_like_the_papers():
+    a = plots.headline_method_a(_pruning_table(), _unpruned())
+    assert list(a.columns[:4]) == ["dataset", "metric", "criterion", "removed"]
+    assert len(a) == len(CRITERIA) * len(RATES)
+    assert "±" in a.loc[0, "pruned"] and a.loc[0, "total params"] == P
+    c = plots.headline_method_a(_pruning_table("classification"), _unpruned("classification"))
+    assert c.loc[0, "metric"] == "test accuracy (%)" and float(c.loc[0, "full"].split(" ")[0]) > 50
+    _, finals = _epochs()
+    b = plots.headline_method_b(finals)
+    assert list(b["method"])[:2] == ["unpruned", "bayes_random"]
+    page = plots.table_html(b, "Method B", "note")
+    assert page.startswith("<!DOCTYPE html>") and "bayes_random" in page
