@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,7 @@ from .diagnostics import diagnose, per_parameter_table
 from .evaluation import evaluate_posterior, predictive_summary
 from .io import save_npz, write_csv, write_json
 from .networks import MLPSpec
-from .posterior import pooled_draws
+from .posterior import pooled_draws, save_posterior
 
 
 @dataclass
@@ -78,3 +79,31 @@ def write_stage(
     write_csv(param_table, assessment.param_table)
     write_json(diagnostics, assessment.diagnostics)
     write_json(metrics, assessment.metrics)
+
+
+def write_sampled_stage(
+    assessment: StageAssessment,
+    idata: Any,
+    *,
+    posterior: str | os.PathLike[str],
+    checkpoint: str | os.PathLike[str] | None,
+    metrics: str | os.PathLike[str],
+    predictive: str | os.PathLike[str],
+    diagnostics: str | os.PathLike[str],
+    param_table: str | os.PathLike[str],
+) -> None:
+    """Write a sampled stage (its assessment and ``posterior.nc``), then drop its checkpoint.
+
+    The checkpoint goes only once every file is safely in place, so a job killed while
+    writing still resumes from it.
+    """
+    write_stage(
+        assessment,
+        metrics=metrics,
+        predictive=predictive,
+        diagnostics=diagnostics,
+        param_table=param_table,
+    )
+    save_posterior(posterior, idata)
+    if checkpoint is not None:
+        Path(checkpoint).unlink(missing_ok=True)

@@ -1,7 +1,5 @@
 """Resample a pruned network from the masked posterior mean; pruned coordinates stay exactly 0."""
 
-from pathlib import Path
-
 import torch
 from threadpoolctl import threadpool_limits
 
@@ -12,10 +10,9 @@ from bayesprune.posterior import (
     network_of,
     pooled_draws,
     sample_network,
-    save_posterior,
 )
 from bayesprune.pruning import mask_from_dict, masked_mean
-from bayesprune.stages import assess_stage, write_stage
+from bayesprune.stages import assess_stage, write_sampled_stage
 
 with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
     torch.set_num_threads(1)
@@ -54,13 +51,15 @@ with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
         seed=seed,
         n_function_points=snakemake.params.diagnostics["function_points"],
     )
-    write_stage(
+    out = snakemake.output
+    write_sampled_stage(
         stage,
-        metrics=snakemake.output.metrics,
-        predictive=snakemake.output.predictive,
-        diagnostics=snakemake.output.diagnostics,
-        param_table=snakemake.output.param_table,
+        idata,
+        posterior=out.posterior,
+        checkpoint=snakemake.params.checkpoint,
+        metrics=out.metrics,
+        predictive=out.predictive,
+        diagnostics=out.diagnostics,
+        param_table=out.param_table,
     )
-    save_posterior(snakemake.output.posterior, idata)
-    Path(snakemake.params.checkpoint).unlink(missing_ok=True)
     log.info("point metrics %s; predictive %s", stage.metrics["point"], stage.metrics["predictive"])

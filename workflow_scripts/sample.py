@@ -1,7 +1,5 @@
 """Sample the full BNN posterior of one dataset and replicate; assess it."""
 
-from pathlib import Path
-
 import numpy as np
 import torch
 from threadpoolctl import threadpool_limits
@@ -9,8 +7,8 @@ from threadpoolctl import threadpool_limits
 from bayesprune.data import load_split
 from bayesprune.io import load_npz, logged
 from bayesprune.networks import MLPSpec
-from bayesprune.posterior import sample_network, save_posterior
-from bayesprune.stages import assess_stage, write_stage
+from bayesprune.posterior import sample_network
+from bayesprune.stages import assess_stage, write_sampled_stage
 
 with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
     torch.set_num_threads(1)
@@ -47,13 +45,15 @@ with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
         seed=seed,
         n_function_points=snakemake.params.diagnostics["function_points"],
     )
-    write_stage(
+    out = snakemake.output
+    write_sampled_stage(
         stage,
-        metrics=snakemake.output.metrics,
-        predictive=snakemake.output.predictive,
-        diagnostics=snakemake.output.diagnostics,
-        param_table=snakemake.output.param_table,
+        idata,
+        posterior=out.posterior,
+        checkpoint=snakemake.params.checkpoint,
+        metrics=out.metrics,
+        predictive=out.predictive,
+        diagnostics=out.diagnostics,
+        param_table=out.param_table,
     )
-    save_posterior(snakemake.output.posterior, idata)
-    Path(snakemake.params.checkpoint).unlink(missing_ok=True)
     log.info("point metrics %s; predictive %s", stage.metrics["point"], stage.metrics["predictive"])
