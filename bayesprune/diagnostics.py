@@ -172,6 +172,22 @@ def per_parameter_table(
     return frame
 
 
+def mask_parameter_table(table: pd.DataFrame, pruned: np.ndarray | Sequence[int]) -> pd.DataFrame:
+    """The per-parameter table of a masked posterior, from the unmasked posterior's table.
+
+    Masking leaves every kept parameter's draws unchanged, so their R-hat, ESS and MCSE are
+    those of the unmasked posterior; pruned parameters become the constant 0 (excluded, as
+    :func:`per_parameter_table` treats constants). This avoids recomputing ArviZ's
+    per-parameter ESS (the costly part) for every pruned stage.
+    """
+    out = table.copy()
+    rows = out["index"].isin(np.asarray(pruned, dtype=np.int64)) & (out["index"] >= 0)
+    out.loc[rows, ["mean", "sd"]] = 0.0
+    out.loc[rows, ["rhat", "ess_bulk", "ess_tail", "mcse_mean"]] = np.nan
+    out.loc[rows, ["excluded", "pruned"]] = True
+    return out
+
+
 def _prediction_quantity(
     spec: MLPSpec,
     task: str,

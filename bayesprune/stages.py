@@ -45,15 +45,20 @@ def assess_stage(
     pruned: np.ndarray | None = None,
     seed: int = 0,
     n_function_points: int = 20,
+    param_table: pd.DataFrame | None = None,
 ) -> StageAssessment:
-    """Metrics, predictive arrays and diagnostics of a posterior, optionally masked by ``pruned``."""
+    """Metrics, predictive arrays and diagnostics of a posterior, optionally masked by ``pruned``.
+
+    ``param_table`` (per-parameter statistics, e.g. from
+    :func:`bayesprune.diagnostics.mask_parameter_table`) skips recomputing them.
+    """
     task = meta["task"]
     theta = pooled_draws(idata, "theta")
     tau2 = pooled_draws(idata, "tau2") if "tau2" in idata.posterior else None
     metrics = evaluate_posterior(spec, task, theta, tau2, split, meta, pruned=pruned, seed=seed)
     predictive = predictive_summary(spec, task, theta, tau2, split, meta, pruned=pruned)
     points = function_points(len(split["y_test"]), n_function_points)
-    table = per_parameter_table(idata, pruned=pruned)
+    table = per_parameter_table(idata, pruned=pruned) if param_table is None else param_table
     diagnostics = diagnose(
         idata,
         spec,

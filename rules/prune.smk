@@ -6,6 +6,7 @@ rule prune:
     input:
         unpack(split_files),
         posterior="results/method_a/{dataset}/rep{rep}/full/posterior.nc",
+        full_params="results/method_a/{dataset}/rep{rep}/full/params.csv",
     output:
         mask="results/method_a/{dataset}/rep{rep}/pruned/{criterion}/{rate}/mask.json",
         metrics="results/method_a/{dataset}/rep{rep}/pruned/{criterion}/{rate}/metrics.json",

@@ -6,6 +6,7 @@ import json
 
 import arviz as az
 import numpy as np
+import pandas as pd
 import pytest
 
 from bayesprune import diagnostics
@@ -116,3 +117,30 @@ def test_classification_predictions(with_y: bool) -> None:
     assert pred["quantity"] == ("prob_true_class" if with_y else "prob_predictive_class")
     assert pred["n_diagnosed"] == 6 and np.isfinite(pred["rhat_max"])
     assert "tau2" not in d["parameter"]
+
+
+def test_masked_table_equals_recomputed_table_of_the_masked_posterior():
+    from bayesprune.diagnostics import mask_parameter_table, per_parameter_table
+
+    rng = np.random.default_rng(3)
+    theta = rng.normal(size=(3, 200, 6))
+    idata = az.from_dict(
+        posterior={"theta": theta},
+        coords={"param": [f"p{i}" for i in range(6)]},
+        dims={"theta": ["param"]},
+    )
+    pruned = np.array([1, 4])
+    derived = mask_parameter_table(per_parameter_table(idata), pruned)
+    masked = theta.copy()
+    masked[..., pruned] = 0.0
+    direct = per_parameter_table(
+        az.from_dict(
+            posterior={"theta": masked},
+            coords={"param": [f"p{i}" for i in range(6)]},
+            dims={"theta": ["param"]},
+        )
+    )
+    pd.testing.assert_frame_equal(
+        derived.drop(columns="pruned"), direct.drop(columns="pruned"), check_dtype=False
+    )
+    assert derived["pruned"].tolist() == [i in pruned for i in range(6)]

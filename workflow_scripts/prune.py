@@ -1,6 +1,9 @@
 """Score every parameter from the full posterior, prune at one (criterion, rate), assess the result."""
 
+import pandas as pd
+
 from bayesprune.data import load_split
+from bayesprune.diagnostics import mask_parameter_table
 from bayesprune.io import logged, write_json
 from bayesprune.posterior import load_posterior, network_of, pooled_draws
 from bayesprune.pruning import make_mask, mask_to_dict, scores
@@ -22,6 +25,8 @@ with logged(snakemake.log[0]) as log:
         pruned=pruned,
         seed=seed,
         n_function_points=snakemake.params.diagnostics["function_points"],
+        # kept parameters have the full posterior's draws: reuse its per-parameter statistics
+        param_table=mask_parameter_table(pd.read_csv(snakemake.input.full_params), pruned),
     )
     write_json(
         snakemake.output.mask,
