@@ -28,7 +28,6 @@ import math
 import os
 import pickle
 import tarfile
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -244,15 +243,13 @@ def _download_once(url: str, dest: Path, expected: str, timeout: float, what: st
     import hashlib
 
     request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    tmp = Path(tmp_name)
-    try:
+    # atomic_path: the file appears complete and verified at `dest`, or not at all.
+    with atomic_path(dest) as tmp:
         digest = hashlib.sha256()
         size = 0
         try:
             with (
-                os.fdopen(fd, "wb") as fout,
+                open(tmp, "wb") as fout,
                 urllib.request.urlopen(request, timeout=timeout) as resp,
             ):
                 length = resp.headers.get("Content-Length")
@@ -281,10 +278,6 @@ def _download_once(url: str, dest: Path, expected: str, timeout: float, what: st
                 f"one: check the URL and the sha256 in the config, or place the canonical file "
                 f"in the mirror folder. Nothing was written to {dest}."
             )
-        os.replace(tmp, dest)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def fetch(

@@ -446,7 +446,7 @@ def test_paper_datasets_end_to_end(
         files = data.fetch_dataset(name, entry, raw_dir, mirror=shared_datasets, retries=0)
         assert files == data.raw_file_paths(name, entry, raw_dir)
         raw = read_dataset(name, entry, files)
-        arrays, meta = prepare_split(name, entry, raw, 29)
+        arrays, meta = prepare_split(name, entry, raw, entry["split"]["replicates"] - 1)
         n = PART_A_ROWS[name][0]
         assert meta["n_test"] == round(0.4 * n) or meta["n_test"] == int(np.ceil(0.4 * n))
         assert meta["n_train"] + meta["n_test"] == n
