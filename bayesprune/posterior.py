@@ -10,6 +10,7 @@ regression; ``sample_stats`` ``lp``, ``loglik``, ``accepted``, ``kernel`` (0 ran
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -186,6 +187,15 @@ def sample_network(
         langevin_step=settings["langevin_step"],
         langevin_prob=settings["langevin_prob"],
     )
+    # A checkpoint resumes only the very same target: its data, task, prior, mask and dtype.
+    target = hashlib.sha256()
+    for array in (np.ascontiguousarray(X), np.ascontiguousarray(y)):
+        target.update(array.tobytes())
+    mask_list = sorted(int(i) for i in (mask if mask is not None else []))
+    target.update(
+        json.dumps([task, prior, mask_list, settings.get("dtype")], sort_keys=True).encode()
+    )
+    every = settings["checkpoint_every"]
     result = sampler.run_chains(
         post,
         x0,
@@ -194,11 +204,12 @@ def sample_network(
         burn_in=settings["burn_in"],
         thin=settings["thin"],
         seed=seed,
-        checkpoint=checkpoint,
-        checkpoint_every=settings["checkpoint_every"] or None,
+        checkpoint=checkpoint if every else None,
+        checkpoint_every=every or None,
         logger=logger,
-        adapt=bool(settings.get("adapt", False)),
-        target_accept=float(settings.get("target_accept", 0.5)),
+        adapt=settings.get("adapt", False),
+        target_accept=settings.get("target_accept", 0.5),
+        target_id=target.hexdigest(),
     )
     digest = config_digest({"prior": prior, "settings": settings, "seed": seed})
     return build_inference_data(

@@ -520,8 +520,10 @@ def _fingerprint(
     thin: int,
     seed: int,
     adaptation: DualAveraging | None = None,
+    target_id: str = "",
 ) -> str:
     h = hashlib.sha256()
+    h.update(target_id.encode())
     h.update(np.ascontiguousarray(x0, dtype=np.float64).tobytes())
     h.update(params.scale.tobytes())
     h.update(params.drift.tobytes())
@@ -545,6 +547,7 @@ def run_chains(
     checkpoint: str | os.PathLike[str] | None = None,
     checkpoint_every: int | None = None,
     checkpoint_every_s: float | None = 300.0,
+    target_id: str = "",
     progress: Callable[[Progress], None] | None = None,
     progress_every_s: float = 10.0,
     logger: logging.Logger | None = None,
@@ -562,7 +565,9 @@ def run_chains(
     Checkpointing: with ``checkpoint`` set, the full sampler state (chain state, per-chain RNG
     states, draws so far, counters) is written atomically every ``checkpoint_every``
     iterations and/or ``checkpoint_every_s`` seconds. If the file exists when the run starts
-    and belongs to the same run (same start, kernel, lengths and seed), the run resumes from
+    and belongs to the same run (same start, kernel, lengths, seed and ``target_id``: a digest
+    of the target density that the caller supplies, e.g. of its data, prior and mask), the
+    run resumes from
     it and produces exactly the samples of an uninterrupted run; a checkpoint of a different
     run is ignored (and overwritten). The file is left in place at the end (the caller
     removes it once its outputs are safe).
@@ -594,7 +599,7 @@ def run_chains(
         if n_burn < 1:
             raise ValueError("step-size adaptation needs a burn-in of at least 1 iteration")
         da = adaptation or DualAveraging(target_accept=float(target_accept))
-    fp = _fingerprint(x0, params, n_iter, n_burn, thin, seed, da)
+    fp = _fingerprint(x0, params, n_iter, n_burn, thin, seed, da, target_id)
     if logger is not None and progress is None:
         progress = logging_progress(logger)
 

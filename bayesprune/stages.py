@@ -7,11 +7,13 @@ and function space. Sampling, pruning and resampling jobs all end here.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import arviz as az
 import numpy as np
 import pandas as pd
 
@@ -34,6 +36,56 @@ def function_points(n_test: int, m: int) -> np.ndarray:
     """Indices of ``m`` test points spread evenly over the test set (function-space diagnostics)."""
     m = max(1, min(int(m), n_test))
     return np.linspace(0, n_test - 1, m).round().astype(int)
+
+
+def masked_posterior(
+    idata: Any,
+    spec: MLPSpec,
+    task: str,
+    X: np.ndarray,
+    y: np.ndarray,
+    prior: dict[str, float],
+    pruned: np.ndarray,
+    chunk: int = 64,
+) -> Any:
+    """The pruned posterior as its own InferenceData: the full draws with ``pruned`` set to 0.
+
+    Its ``lp`` and ``loglik`` are those of the masked draws under the masked model (not the
+    full chains' values), so function-space diagnostics describe the pruned network. The
+    MH bookkeeping (accepted, kernel, diverging) does not apply to masked draws and is dropped.
+    """
+    import xarray as xr
+
+    from .likelihoods import build_posterior
+
+    post = build_posterior(spec, X, y, task, prior=prior, mask=pruned)
+    theta = np.array(idata.posterior["theta"].transpose("chain", "draw", ...).values)
+    theta[..., np.asarray(pruned, dtype=np.int64)] = 0.0
+    n_chains, n_draws, n_params = theta.shape
+    positions = theta.reshape(-1, n_params)
+    if post.has_eta:
+        tau2 = idata.posterior["tau2"].transpose("chain", "draw").values.reshape(-1, 1)
+        positions = np.hstack([positions, np.log(tau2)])
+    lp = np.empty(positions.shape[0])
+    loglik = np.empty(positions.shape[0])
+    for start in range(0, positions.shape[0], chunk):
+        value = post(positions[start : start + chunk])
+        lp[start : start + chunk] = value.logdensity
+        loglik[start : start + chunk] = value.loglik
+    posterior = idata.posterior.copy()
+    posterior["theta"] = (posterior["theta"].dims, theta)
+    stats = xr.Dataset(
+        {
+            "lp": (("chain", "draw"), lp.reshape(n_chains, n_draws)),
+            "loglik": (("chain", "draw"), loglik.reshape(n_chains, n_draws)),
+        },
+        coords={"chain": posterior["chain"], "draw": posterior["draw"]},
+        attrs=dict(idata.sample_stats.attrs),
+    )
+    masked = az.InferenceData(posterior=posterior, sample_stats=stats)
+    masked.posterior.attrs["mask"] = json.dumps(sorted(int(i) for i in pruned))
+    masked.posterior.attrs["stage"] = "pruned"
+    return masked
 
 
 def assess_stage(
@@ -68,6 +120,13 @@ def assess_stage(
         pruned=pruned,
         param_table=table,
     )
+    if pruned is not None and "accepted" not in idata.sample_stats:
+        # masked draws of the full chains: no Metropolis-Hastings run of their own
+        diagnostics["acceptance"] = None
+        diagnostics.setdefault("notes", []).append(
+            "pruned stage: the full posterior's draws with pruned parameters set to 0; "
+            "lp and loglik are recomputed for the masked network; acceptance does not apply"
+        )
     return StageAssessment(metrics, predictive, diagnostics, table)
 
 

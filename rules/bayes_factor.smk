@@ -20,9 +20,9 @@ rule bf_train:
         mem_mb=4000,
         runtime=120,
     params:
-        entry=dataset_entry,
+        network=dataset_network,
         settings=b_params,
-        seed=rep_seed("bayes_factor"),
+        seed=rep_seed("bayes_factor", keys=("dataset", "rep")),
         device=device,
     script:
         "../workflow_scripts/bf_train.py"

@@ -163,8 +163,11 @@ def raw_inputs(wildcards):
     """Files the prepare job of a dataset reads (nothing for scikit-learn bundled sets)."""
     source = DATASETS[wildcards.dataset]["source"]
     if source["kind"] == "url":
+        # ancient(): a raw file's content is pinned by its sha256 (verified again by prepare),
+        # so a re-download (e.g. after changing `mirror`) does not rerun everything downstream.
         return {
-            role: f"data/raw/{spec['path']}" for role, spec in source["files"].items()
+            role: ancient(f"data/raw/{spec['path']}")
+            for role, spec in source["files"].items()
         }
     if source["kind"] == "local":
         return {role: spec["path"] for role, spec in source["files"].items()}
@@ -198,7 +201,15 @@ def mirror_dir(wildcards):
 
 
 def dataset_entry(wildcards):
-    return DATASETS[wildcards.dataset]
+    """A dataset entry as the prepare job uses it; the replicate count only decides which
+    replicates exist, so changing it leaves existing replicates alone."""
+    entry = dict(DATASETS[wildcards.dataset])
+    entry["split"] = {k: v for k, v in entry["split"].items() if k != "replicates"}
+    return entry
+
+
+def dataset_network(wildcards):
+    return DATASETS[wildcards.dataset]["network"]
 
 
 def rep_seed(stage, keys=("dataset", "rep", "criterion", "rate", "method")):
@@ -231,8 +242,13 @@ def a_resample_params(wildcards):
     return A["resample"]
 
 
-def a_pruning_params(wildcards):
-    return {k: v for k, v in A["pruning"].items() if k not in ("criteria", "rates")}
+def a_mask_params(wildcards):
+    """What shapes a mask (criterion and rate come from the wildcards)."""
+    return {k: A["pruning"][k] for k in ("scope", "include_biases")}
+
+
+def a_curve_params(wildcards):
+    return {k: A["pruning"][k] for k in ("scope", "include_biases", "curve_points")}
 
 
 def a_diagnostic_params(wildcards):

@@ -20,8 +20,8 @@ rule prune:
     resources:
         mem_mb=4000,
     params:
-        entry=dataset_entry,
-        pruning=a_pruning_params,
+        prior=a_prior_params,
+        pruning=a_mask_params,
         seed=rep_seed("scores", keys=("dataset", "rep")),
         diagnostics=a_diagnostic_params,
     script:
@@ -43,10 +43,9 @@ rule curve:
     resources:
         mem_mb=4000,
     params:
-        entry=dataset_entry,
         criteria=CRITERIA,
         max_rate=max(A["pruning"]["rates"]) if A["pruning"]["rates"] else 0.0,
-        pruning=a_pruning_params,
+        pruning=a_curve_params,
         seed=rep_seed("scores", keys=("dataset", "rep")),
     script:
         "../workflow_scripts/curve.py"

@@ -163,24 +163,34 @@ def b_settings(wildcards):
 
 
 def provenance_params(wildcards):
-    """Config digest, seeds per (dataset, replicate) and source checksums for the report."""
+    """Config digest, the seeds every job used (from the rules' own seed functions) and
+    source checksums for the report."""
     seeds = []
     for d, r in a_runs():
+        w = {"dataset": d, "rep": str(r)}
         seeds.append(
             {
                 "method": "A",
                 "dataset": d,
                 "rep": r,
-                **{s: derive_seed(SEED, s, d, r) for s in ("train", "sample", "prune")},
+                "train": rep_seed("train")(w),
+                "sample": rep_seed("sample")(w),
+                "scores": rep_seed("scores", keys=("dataset", "rep"))(w),
+                "resample": {
+                    f"{c}/{p}": rep_seed("resample")({**w, "criterion": c, "rate": p})
+                    for c in CRITERIA
+                    for p in RATES
+                },
             }
         )
     for d, r in b_runs():
+        w = {"dataset": d, "rep": str(r)}
         seeds.append(
             {
                 "method": "B",
                 "dataset": d,
                 "rep": r,
-                "bayes_factor": derive_seed(SEED, "bayes_factor", d, r),
+                "bayes_factor": rep_seed("bayes_factor", keys=("dataset", "rep"))(w),
             }
         )
     return {

@@ -24,12 +24,10 @@ rule resample:
         mem_mb=4000,
         runtime=60,
     params:
-        entry=dataset_entry,
         sampler=a_resample_params,
         prior=a_prior_params,
         seed=rep_seed("resample"),
         diagnostics=a_diagnostic_params,
-        device=device,
         checkpoint="results/checkpoints/{dataset}/rep{rep}/resampled_{criterion}_{rate}.pt",
     script:
         "../workflow_scripts/resample.py"

@@ -23,12 +23,11 @@ rule sample:
         mem_mb=4000,
         runtime=120,
     params:
-        entry=dataset_entry,
+        network=dataset_network,
         sampler=a_sampler_params,
         prior=a_prior_params,
         diagnostics=a_diagnostic_params,
         seed=rep_seed("sample"),
-        device=device,
         checkpoint="results/checkpoints/{dataset}/rep{rep}/full.pt",
     script:
         "../workflow_scripts/sample.py"

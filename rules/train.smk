@@ -19,7 +19,7 @@ rule train_unpruned:
         mem_mb=2000,
         runtime=30,
     params:
-        entry=dataset_entry,
+        network=dataset_network,
         train=a_train_params,
         seed=rep_seed("train"),
         device=device,

@@ -127,3 +127,9 @@ def test_derived_seeds_are_stable_and_distinct():
     assert derive_seed(1, "sample", "iris", 0) == derive_seed(1, "sample", "iris", 0)
     seeds = {derive_seed(1, "sample", "iris", r) for r in range(50)}
     assert len(seeds) == 50
+
+
+def test_partial_resample_block_keeps_the_resample_default():
+    cfg = _base()
+    cfg["method_a"]["resample"] = {"step_size": 0.02}
+    assert validate_config(cfg)["method_a"]["resample"]["samples"] == 1000

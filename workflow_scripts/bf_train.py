@@ -15,7 +15,7 @@ with logged(snakemake.log[0]) as log:
         arrays["y_train"],
         arrays["X_test"],
         arrays["y_test"],
-        snakemake.params.entry["network"],
+        snakemake.params.network,
         epochs=s["train"]["epochs"],
         batch_size=s["train"]["batch_size"],
         lr=s["train"]["lr"],
@@ -27,6 +27,7 @@ with logged(snakemake.log[0]) as log:
         final_sparsity=read_json(reference)["sparsity"] if reference else None,
         device=resolve_device(snakemake.params.device),
         threads=snakemake.threads,
+        n_classes=meta["n_outputs"],
         log=log.info,
     )
     write_csv(snakemake.output.history, history)

@@ -1,13 +1,14 @@
 """Pruning curve: test error at the masked posterior mean as parameters are removed one at a time."""
 
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from bayesprune.data import load_split
 from bayesprune.io import logged, write_csv
 from bayesprune.posterior import load_posterior, network_of, pooled_draws
 from bayesprune.pruning import pruning_curve
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
     arrays, meta = load_split(snakemake.input.npz, snakemake.input.meta)
     idata = load_posterior(snakemake.input.posterior)
     spec = network_of(idata)

@@ -1,15 +1,16 @@
 """Score every parameter from the full posterior, prune at one (criterion, rate), assess the result."""
 
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from bayesprune.data import load_split
 from bayesprune.diagnostics import mask_parameter_table
 from bayesprune.io import logged, write_json
 from bayesprune.posterior import load_posterior, network_of, pooled_draws
 from bayesprune.pruning import make_mask, mask_to_dict, scores
-from bayesprune.stages import assess_stage, write_stage
+from bayesprune.stages import assess_stage, masked_posterior, write_stage
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
     arrays, meta = load_split(snakemake.input.npz, snakemake.input.meta)
     idata = load_posterior(snakemake.input.posterior)
     spec = network_of(idata)
@@ -17,8 +18,17 @@ with logged(snakemake.log[0]) as log:
     criterion, rate = snakemake.wildcards.criterion, float(snakemake.wildcards.rate)
     score = scores(pooled_draws(idata, "theta"), criterion, seed=seed)
     pruned = make_mask(score, rate, spec, scope=p["scope"], include_biases=p["include_biases"])
-    stage = assess_stage(
+    pruned_idata = masked_posterior(
         idata,
+        spec,
+        meta["task"],
+        arrays["X_train"],
+        arrays["y_train"],
+        snakemake.params.prior,
+        pruned,
+    )
+    stage = assess_stage(
+        pruned_idata,
         spec,
         arrays,
         meta,

@@ -13,9 +13,7 @@ from bayesprune.stages import assess_stage, write_sampled_stage
 with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
     torch.set_num_threads(1)
     arrays, meta = load_split(snakemake.input.npz, snakemake.input.meta)
-    spec = MLPSpec.from_config(
-        meta["n_features"], meta["n_outputs"], snakemake.params.entry["network"]
-    )
+    spec = MLPSpec.from_config(meta["n_features"], meta["n_outputs"], snakemake.params.network)
     model = load_npz(snakemake.input.model)
     noise_var = float(model["noise_var"])
     seed = snakemake.params.seed

@@ -12,9 +12,7 @@ from bayesprune.training import train_map
 with logged(snakemake.log[0]) as log:
     torch.set_num_threads(snakemake.threads)
     arrays, meta = load_split(snakemake.input.npz, snakemake.input.meta)
-    spec = MLPSpec.from_config(
-        meta["n_features"], meta["n_outputs"], snakemake.params.entry["network"]
-    )
+    spec = MLPSpec.from_config(meta["n_features"], meta["n_outputs"], snakemake.params.network)
     train = snakemake.params.train
     result = train_map(
         spec,
