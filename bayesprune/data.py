@@ -981,10 +981,10 @@ def prepare_split(
     split = entry["split"]
     prep = entry["preprocessing"]
     replicate = int(replicate)
-    if not 0 <= replicate < int(split["replicates"]):
-        raise DataError(
-            f"dataset {name!r}: replicate {replicate} outside 0..{int(split['replicates']) - 1}"
-        )
+    # Which replicates exist is the workflow's business (split.replicates); any index >= 0
+    # has a well-defined split, so adding replicates never changes existing ones.
+    if replicate < 0:
+        raise DataError(f"dataset {name!r}: replicate must be >= 0, got {replicate}")
     seed = int(split["seed"]) + (replicate if split["reshuffle"] else 0)
     task = raw.task
     if raw.X_test is not None and raw.y_test is not None:

@@ -406,8 +406,8 @@ def test_split_is_seeded_and_stratified() -> None:
     r2, m2 = prepare_split("toy", entry, raw, 2)
     assert (m1["split_seed"], m2["split_seed"]) == (6, 7)
     assert not np.array_equal(r1["X_test"], r2["X_test"])
-    with pytest.raises(DataError, match="replicate 3"):
-        prepare_split("toy", entry, raw, 3)
+    with pytest.raises(DataError, match="replicate must be >= 0"):
+        prepare_split("toy", entry, raw, -1)
 
 
 def test_minmax_features_and_unsplittable_classes() -> None:

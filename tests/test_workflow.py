@@ -152,3 +152,23 @@ def test_same_seed_and_config_give_identical_samples(tiny_run):
     after = pooled_draws(load_posterior(tiny_run / target), "theta")
     assert (before == after).all()
     assert (tiny_run / "results/method_a/iris/rep0/full/metrics.json").read_text() == metrics_before
+
+
+def test_more_replicates_add_jobs_without_touching_existing_ones(tiny_run, tmp_path):
+    text = (ROOT / "tests/configs/tiny.yaml").read_text()
+    more = tmp_path / "tiny_more.yaml"
+    # iris is the first dataset with `replicates: 1`
+    more.write_text(text.replace("replicates: 1}", "replicates: 2}", 1))
+    result = snakemake(
+        tiny_run, "--configfile", str(more), "--config", f"mirror={SHARED}", "--dry-run"
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    counts = _job_counts(result.stdout + result.stderr)
+    # only iris rep1: one split, one network, one posterior, its 2 x 1 prunes and resamples
+    assert counts.get("prepare") == 1 and counts.get("sample") == 1, counts
+    assert counts.get("prune") == 2 and counts.get("resample") == 2, counts
+    assert "rep0" not in "".join(
+        line
+        for line in (result.stdout + result.stderr).splitlines()
+        if line.strip().startswith("output:")
+    )
