@@ -616,47 +616,7 @@ def _masks_sparsity(masks: Mapping[str, torch.Tensor]) -> float:
     return 1.0 - kept / total if total else 0.0
 
 
-def run_method(
-    method: str,
-    X_train: Any,
-    y_train: Any,
-    X_test: Any,
-    y_test: Any,
-    network_cfg: Mapping[str, Any],
-    epochs: int = 25,
-    batch_size: int = 64,
-    lr: float = 1e-3,
-    rate: float = 0.75,
-    beta: float = 3.0,
-    prior_sigma2: float = 1.0,
-    likelihood_reduction: str = "sum",
-    seed: int = 0,
-    final_sparsity: float | None = None,
-    device: str | torch.device = "cpu",
-    threads: int | None = None,
-    log: Callable[[str], Any] | None = None,
-    **kwargs: Any,
-) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """:func:`train_method` without the model: ``(history, final)``."""
-    res = train_method(
-        method,
-        X_train,
-        y_train,
-        X_test,
-        y_test,
-        network_cfg,
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        rate=rate,
-        beta=beta,
-        prior_sigma2=prior_sigma2,
-        likelihood_reduction=likelihood_reduction,
-        seed=seed,
-        final_sparsity=final_sparsity,
-        device=device,
-        threads=threads,
-        log=log,
-        **kwargs,
-    )
+def run_method(*args: Any, **kwargs: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """:func:`train_method` (same arguments) without the model: ``(history, final)``."""
+    res = train_method(*args, **kwargs)
     return res.history, res.final

@@ -148,12 +148,3 @@ def pruning_table(
     )
     cols = PRUNING_KEYS + [c for c in table.columns if c not in PRUNING_KEYS]
     return table[cols].reset_index(drop=True)
-
-
-def headline_error_column(frame: pd.DataFrame) -> str:
-    """The test error column a headline table reports: RMSE (regression) or accuracy."""
-    return (
-        "point_rmse_test"
-        if "point_rmse_test" in frame.columns and frame["point_rmse_test"].notna().any()
-        else "point_acc_test"
-    )
