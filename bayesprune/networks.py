@@ -31,12 +31,16 @@ def _torch_activation(name: str) -> Callable:
 
 
 def _numpy_activation(name: str, a: np.ndarray) -> np.ndarray:
-    if name == "sigmoid":
-        return 0.5 * (1.0 + np.tanh(0.5 * a))  # overflow-free logistic
-    if name == "tanh":
-        return np.tanh(a)
-    if name == "relu":
-        return np.maximum(a, 0.0)
+    """The activation of ``a``, computed in place (``a`` is overwritten and returned)."""
+    if name == "sigmoid":  # overflow-free logistic 0.5 (1 + tanh(a / 2))
+        a *= 0.5
+        np.tanh(a, out=a)
+        a += 1.0
+        a *= 0.5
+    elif name == "tanh":
+        np.tanh(a, out=a)
+    elif name == "relu":
+        np.maximum(a, 0.0, out=a)
     return a
 
 
@@ -198,7 +202,8 @@ def forward_numpy(spec: MLPSpec, theta: np.ndarray, x: np.ndarray, chunk: int = 
         h = xs
         layers = spec.unflatten(th[start : start + chunk])
         for layer, (w, b) in enumerate(layers):
-            h = h @ np.swapaxes(w, -1, -2) + b[:, None, :]
+            h = np.matmul(h, np.swapaxes(w, -1, -2))  # a fresh array: activated in place
+            h += b[:, None, :]
             act = spec.hidden_activation if layer < len(layers) - 1 else spec.output_activation
             h = _numpy_activation(act, h)
         outs.append(h)

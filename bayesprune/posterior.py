@@ -164,10 +164,22 @@ def sample_network(
     """
     from bayesprune import sampler
     from bayesprune.io import config_digest
-    from bayesprune.likelihoods import build_posterior
+    from bayesprune.likelihoods import build_posterior, torch_sigmoid_pays
 
+    use_torch = torch_sigmoid_pays(spec, len(X), settings["chains"], settings["samples"])
+    if use_torch:
+        import torch
+
+        torch.set_num_threads(1)  # its thread pool is slower than one thread at these sizes
     post = build_posterior(
-        spec, X, y, task, prior=prior, mask=mask, dtype=np.dtype(settings.get("dtype", "float64"))
+        spec,
+        X,
+        y,
+        task,
+        prior=prior,
+        mask=mask,
+        dtype=np.dtype(settings.get("dtype", "float64")),
+        torch_sigmoid=use_torch,
     )
     if settings["init"] == "map" and theta_start is None:
         raise ValueError("init: map needs a starting network (theta_start)")

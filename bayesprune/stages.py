@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .diagnostics import diagnose, per_parameter_table
-from .evaluation import evaluate_posterior, predictive_summary
+from .evaluation import assess_posterior
 from .io import save_npz, write_csv, write_json
 from .networks import MLPSpec
 from .posterior import pooled_draws, save_posterior
@@ -109,8 +109,9 @@ def assess_stage(
     task = meta["task"]
     theta = pooled_draws(idata, "theta")
     tau2 = pooled_draws(idata, "tau2") if "tau2" in idata.posterior else None
-    metrics = evaluate_posterior(spec, task, theta, tau2, split, meta, pruned=pruned, seed=seed)
-    predictive = predictive_summary(spec, task, theta, tau2, split, meta, pruned=pruned)
+    metrics, predictive = assess_posterior(
+        spec, task, theta, tau2, split, meta, pruned=pruned, seed=seed
+    )
     points = function_points(len(split["y_test"]), n_function_points)
     table = per_parameter_table(idata, pruned=pruned) if param_table is None else param_table
     diagnostics = diagnose(

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from bayesprune.likelihoods import MLPPosterior, build_posterior
+from bayesprune.likelihoods import MLPPosterior, build_posterior, torch_sigmoid_pays
 from bayesprune.networks import MLPSpec, forward
 
 torch.set_num_threads(1)
@@ -58,8 +58,9 @@ CASES = [
 ]
 
 
+@pytest.mark.parametrize("torch_sigmoid", [False, True], ids=["numpy", "torch"])
 @pytest.mark.parametrize("case", CASES, ids=[str(i) for i in range(len(CASES))])
-def test_matches_autograd(case: tuple) -> None:
+def test_matches_autograd(case: tuple, torch_sigmoid: bool) -> None:
     sizes, task, hidden, output, mask, K, noise = case
     rng = np.random.default_rng(sum(sizes) + K)
     spec = MLPSpec(sizes, hidden, output)
@@ -70,7 +71,9 @@ def test_matches_autograd(case: tuple) -> None:
     else:
         y = rng.integers(0, sizes[-1], 37)
         kw = {}
+    kw["torch_sigmoid"] = torch_sigmoid
     post = MLPPosterior(spec, X, y, task, sigma2=4.0, nu1=2.0, nu2=0.1, mask=mask, **kw)
+    assert (post._torch is not None) == (torch_sigmoid and hidden == "sigmoid")
     x = rng.normal(size=(K, post.dim))
     got = post(x)
     lp, grad, loglik = reference(post, x)
@@ -142,3 +145,12 @@ def test_nonfinite_input_gives_nonfinite_density_not_error() -> None:
     x[1, -1] = -1e5  # tau2 underflows
     out = post(x)
     assert not np.isfinite(out.logdensity[0]) or not np.all(np.isfinite(out.grad[0]))
+
+
+def test_torch_sigmoid_only_where_it_repays_its_import() -> None:
+    # the paper's full Abalone run: 2,506 rows x 12 units x 4 chains x 50,000 iterations
+    assert torch_sigmoid_pays(MLPSpec((8, 12, 1)), 2506, 4, 50_000)
+    # its resampling (2,000 iterations), Iris, and non-sigmoid networks stay in numpy
+    assert not torch_sigmoid_pays(MLPSpec((8, 12, 1)), 2506, 4, 2_000)
+    assert not torch_sigmoid_pays(MLPSpec((4, 12, 3)), 90, 4, 50_000)
+    assert not torch_sigmoid_pays(MLPSpec((8, 12, 1), "tanh"), 2506, 4, 50_000)

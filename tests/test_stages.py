@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -119,3 +122,28 @@ def test_a_checkpoint_of_another_target_is_not_resumed(tmp_path):
     )
     clean = sample_network(spec, "regression", X, y, prior=other, settings=settings, seed=3)
     np.testing.assert_array_equal(pooled_draws(after, "theta"), pooled_draws(clean, "theta"))
+
+
+def test_small_sampling_jobs_never_import_torch():
+    """Importing torch costs about 2 s per job; small runs keep the sampler in numpy."""
+    code = f"""
+import sys
+import subprocess
+import sys
+
+import numpy as np
+from bayesprune.networks import MLPSpec
+from bayesprune.posterior import sample_network
+from bayesprune.stages import assess_stage
+rng = np.random.default_rng(0)
+X, y = rng.normal(size=(40, 3)), rng.normal(size=40)
+spec = MLPSpec((3, 4, 1))
+idata = sample_network(spec, "regression", X, y, prior={PRIOR!r}, settings={SETTINGS!r}, seed=1)
+arrays = dict(X_train=X, y_train=y, X_test=X, y_test=y)
+meta = dict(task="regression", n_outputs=1,
+            target_scaler=dict(kind="none", center=[0.0], scale=[1.0]))
+assess_stage(idata, spec, arrays, meta, seed=1, n_function_points=4)
+assert "torch" not in sys.modules, "torch was imported"
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

@@ -1,6 +1,5 @@
 """Resample a pruned network from the masked posterior mean; pruned coordinates stay exactly 0."""
 
-import torch
 from threadpoolctl import threadpool_limits
 
 from bayesprune.data import load_split
@@ -15,7 +14,6 @@ from bayesprune.pruning import mask_from_dict, masked_mean
 from bayesprune.stages import assess_stage, write_sampled_stage
 
 with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
-    torch.set_num_threads(1)
     arrays, meta = load_split(snakemake.input.npz, snakemake.input.meta)
     full = load_posterior(snakemake.input.posterior)
     spec = network_of(full)

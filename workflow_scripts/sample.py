@@ -1,7 +1,6 @@
 """Sample the full BNN posterior of one dataset and replicate; assess it."""
 
 import numpy as np
-import torch
 from threadpoolctl import threadpool_limits
 
 from bayesprune.data import load_split
@@ -11,7 +10,6 @@ from bayesprune.posterior import sample_network
 from bayesprune.stages import assess_stage, write_sampled_stage
 
 with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
-    torch.set_num_threads(1)
     arrays, meta = load_split(snakemake.input.npz, snakemake.input.meta)
     spec = MLPSpec.from_config(meta["n_features"], meta["n_outputs"], snakemake.params.network)
     model = load_npz(snakemake.input.model)
