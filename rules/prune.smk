@@ -15,6 +15,8 @@ rule prune:
         param_table="results/method_a/{dataset}/rep{rep}/pruned/{criterion}/{rate}/params.csv",
     log:
         "results/logs/prune/{dataset}/rep{rep}/{criterion}_{rate}.log",
+    benchmark:
+        "results/benchmarks/prune/{dataset}/rep{rep}/{criterion}_{rate}.tsv"
     conda:
         "../envs/bayesprune.yaml"
     resources:

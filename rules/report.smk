@@ -1,6 +1,7 @@
 # Figures, headline tables and the Snakemake HTML report (`snakemake --report
-# results/report.html`). One plotting job per dataset and figure kind (per criterion for the
-# trace and classification figures); every output is marked for the report with a caption.
+# results/report.html`). One plotting job per dataset and figure kind (the trace and
+# classification jobs draw one figure per criterion); every output is marked for the report
+# with a caption.
 
 
 include: "report_common.smk"
@@ -82,18 +83,13 @@ rule plot_traces:
     input:
         unpack(plot_trace_inputs),
     output:
-        report(
-            f"{FIGURES}/method_a/{{dataset}}/trace_{{criterion}}.png",
-            caption="../report/trace.rst",
-            category="Method A",
-            subcategory="{dataset}",
-            labels={"figure": "4 trace and rank", "criterion": "{criterion}"},
-        ),
+        **per_criterion_figures("trace", "../report/trace.rst", "4 trace and rank"),
     log:
-        "results/logs/plots/{dataset}/trace_{criterion}.log",
+        "results/logs/plots/{dataset}/traces.log",
     conda:
         "../envs/bayesprune.yaml"
     params:
+        criteria=CRITERIA,
         rate=shown_rate,
         rep=shown_rep,
         n_params=4,
@@ -134,25 +130,16 @@ rule plot_classification:
     input:
         unpack(plot_classification_inputs),
     output:
-        roc=report(
-            f"{FIGURES}/method_a/{{dataset}}/roc_{{criterion}}.png",
-            caption="../report/roc.rst",
-            category="Method A",
-            subcategory="{dataset}",
-            labels={"figure": "7 ROC curves", "criterion": "{criterion}"},
-        ),
-        reliability=report(
-            f"{FIGURES}/method_a/{{dataset}}/reliability_{{criterion}}.png",
-            caption="../report/reliability.rst",
-            category="Method A",
-            subcategory="{dataset}",
-            labels={"figure": "8 reliability diagram", "criterion": "{criterion}"},
+        **per_criterion_figures("roc", "../report/roc.rst", "7 ROC curves"),
+        **per_criterion_figures(
+            "reliability", "../report/reliability.rst", "8 reliability diagram"
         ),
     log:
-        "results/logs/plots/{dataset}/classification_{criterion}.log",
+        "results/logs/plots/{dataset}/classification.log",
     conda:
         "../envs/bayesprune.yaml"
     params:
+        criteria=CRITERIA,
         rate=shown_rate,
         rep=shown_rep,
         seed=forest_seed,

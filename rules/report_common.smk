@@ -108,28 +108,47 @@ def plot_prediction_inputs(wildcards):
     }
 
 
-def plot_trace_inputs(wildcards):
-    d, c = wildcards.dataset, wildcards.criterion
-    base = _a_base(d, first_rep(d))
+def per_criterion_figures(kind, caption, figure):
+    """Named outputs ``{kind}_{criterion}``: one report figure per configured criterion."""
     return {
+        f"{kind}_{c}": report(
+            f"{FIGURES}/method_a/{{dataset}}/{kind}_{c}.png",
+            caption=caption,
+            category="Method A",
+            subcategory="{dataset}",
+            labels={"figure": figure, "criterion": c},
+        )
+        for c in CRITERIA
+    }
+
+
+def plot_trace_inputs(wildcards):
+    base = _a_base(wildcards.dataset, first_rep(wildcards.dataset))
+    shown = f"{showcase_rate()}"
+    inputs = {
         "full": f"{base}/full/posterior.nc",
         "full_params": f"{base}/full/params.csv",
-        "mask": f"{base}/pruned/{c}/{showcase_rate()}/mask.json",
-        "resampled": f"{base}/resampled/{c}/{showcase_rate()}/posterior.nc",
     }
+    for c in CRITERIA:
+        inputs[f"mask_{c}"] = f"{base}/pruned/{c}/{shown}/mask.json"
+        inputs[f"resampled_{c}"] = f"{base}/resampled/{c}/{shown}/posterior.nc"
+    return inputs
 
 
 def plot_classification_inputs(wildcards):
-    d, c = wildcards.dataset, wildcards.criterion
+    d = wildcards.dataset
     rep = first_rep(d)
     base = _a_base(d, rep)
-    return {
+    shown = f"{showcase_rate()}"
+    inputs = {
         "npz": f"data/processed/{d}/rep{rep}.npz",
         "meta": f"data/processed/{d}/rep{rep}.json",
         "full": f"{base}/full/predictive.npz",
-        "pruned": f"{base}/pruned/{c}/{showcase_rate()}/predictive.npz",
-        "resampled": f"{base}/resampled/{c}/{showcase_rate()}/predictive.npz",
     }
+    for c in CRITERIA:
+        inputs[f"pruned_{c}"] = f"{base}/pruned/{c}/{shown}/predictive.npz"
+        inputs[f"resampled_{c}"] = f"{base}/resampled/{c}/{shown}/predictive.npz"
+    return inputs
 
 
 def forest_seed(wildcards):
