@@ -86,9 +86,14 @@ def test_captions_name_their_dataset_and_criterion(report):
         "<strong>iris</strong>"
         in records["results/figures/method_a/iris/pruning_curves.png"]["caption"]
     )
-    trace = records["results/figures/method_a/diabetes/trace_rnd.png"]
-    assert "rnd" in trace["caption"] and "50%" in trace["caption"]
-    assert trace["labels"] == {"figure": "4 trace and rank", "criterion": "rnd"}
+    # one job draws every criterion's figure: the label names this figure's criterion, the
+    # caption the run's criteria and the shown rate
+    for crit in ("stn", "rnd"):
+        trace = records[f"results/figures/method_a/diabetes/trace_{crit}.png"]
+        assert "STN, RND" in trace["caption"] and "50%" in trace["caption"]
+        assert trace["labels"] == {"figure": "4 trace and rank", "criterion": crit}
+        roc = records[f"results/figures/method_a/iris/roc_{crit}.png"]
+        assert roc["labels"] == {"figure": "7 ROC curves", "criterion": crit}
 
 
 def test_workflow_description_names_the_run(report):
