@@ -38,6 +38,7 @@ probability, ``sum_b (n_b / N) |acc_b - conf_b|``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from scipy.special import logsumexp, ndtr, ndtri
@@ -288,10 +289,20 @@ def assess_posterior(
     seed: int = 0,
     crps_pairs: int = 200,
 ) -> tuple[dict, dict[str, np.ndarray]]:
-    """:func:`evaluate_posterior` and :func:`predictive_summary` from one pass over the draws.
+    """Metrics and test-set arrays of a posterior, from one pass over the draws.
 
-    The test-set outputs of every draw and the predictive quantiles are the expensive part of
-    both (seconds for thousands of draws on Abalone); they are computed once here.
+    Returns ``(metrics, arrays)``. ``metrics`` is ``{"point": {...}, "predictive": {...},
+    "size": {...}}`` as in ``metrics.json``. ``theta_draws``: post-burn-in draws ``(S, P)``
+    (or ``(chains, draws, P)``, pooled); ``tau2_draws``: ``(S,)`` for regression, else None.
+    ``pruned`` (indices) are set to 0 in every draw. ``seed`` only drives the subsample of the
+    mixture CRPS when ``S > crps_pairs``.
+
+    ``arrays`` (modelled scale, ready for ``save_npz``) are for plots. Regression: ``y_true``,
+    ``point_mean`` (network at the masked posterior mean), ``pred_mean`` (posterior predictive
+    mean), ``pred_lower95`` / ``pred_upper95`` (2.5% / 97.5% quantiles of the predictive
+    mixture, noise included; NaN without ``tau2``), ``mean_lower95`` / ``mean_upper95`` (2.5% /
+    97.5% percentiles of the draws' network outputs, i.e. without noise). Classification:
+    ``y_true``, ``point_probs`` and ``pred_probs`` ``(N, C)``.
     """
     _check_task(task)
     theta, theta_bar = _prepare(theta_draws, pruned)
@@ -373,46 +384,7 @@ def assess_posterior(
     return {"point": point, "predictive": pred, "size": size}, arrays
 
 
-def evaluate_posterior(
-    spec: MLPSpec,
-    task: str,
-    theta_draws: np.ndarray,
-    tau2_draws: np.ndarray | None,
-    split: dict[str, np.ndarray],
-    meta: dict,
-    pruned: np.ndarray | Sequence[int] | None = None,
-    seed: int = 0,
-    crps_pairs: int = 200,
-) -> dict:
-    """``{"point": {...}, "predictive": {...}, "size": {...}}`` as in ``metrics.json``.
-
-    ``theta_draws``: post-burn-in draws ``(S, P)`` (or ``(chains, draws, P)``, pooled);
-    ``tau2_draws``: ``(S,)`` for regression, else None. ``pruned`` (indices) are set to 0 in
-    every draw. ``seed`` only drives the subsample of the mixture CRPS when ``S > crps_pairs``.
-    """
-    metrics, _ = assess_posterior(
-        spec, task, theta_draws, tau2_draws, split, meta, pruned, seed, crps_pairs
-    )
+def evaluate_posterior(*args: Any, **kwargs: Any) -> dict:
+    """The metrics of :func:`assess_posterior` (same arguments), without the arrays."""
+    metrics, _ = assess_posterior(*args, **kwargs)
     return metrics
-
-
-def predictive_summary(
-    spec: MLPSpec,
-    task: str,
-    theta_draws: np.ndarray,
-    tau2_draws: np.ndarray | None,
-    split: dict[str, np.ndarray],
-    meta: dict,
-    pruned: np.ndarray | Sequence[int] | None = None,
-) -> dict[str, np.ndarray]:
-    """Arrays on the test set for plots (all on the modelled scale), ready for ``save_npz``.
-
-    Regression: ``y_true``, ``point_mean`` (network at the masked posterior mean),
-    ``pred_mean`` (posterior predictive mean), ``pred_lower95`` / ``pred_upper95`` (2.5% /
-    97.5% quantiles of the predictive mixture, noise included; NaN without ``tau2``),
-    ``mean_lower95`` / ``mean_upper95`` (2.5% / 97.5% percentiles of the draws' network
-    outputs, i.e. without noise). Classification: ``y_true``, ``point_probs`` and
-    ``pred_probs`` ``(N, C)``.
-    """
-    _, arrays = assess_posterior(spec, task, theta_draws, tau2_draws, split, meta, pruned)
-    return arrays

@@ -255,7 +255,11 @@ class MLPPosterior:
                     np.copyto(a.reshape(N, K, n_out), kout.transpose(2, 0, 1))
                 a += th[:, b_sl].reshape(K * n_out)
             if not last:
-                if act == "sigmoid" and self._torch and self._torch.get_num_threads() == 1:
+                if (
+                    act == "sigmoid"
+                    and self._torch is not None
+                    and self._torch.get_num_threads() == 1
+                ):
                     ta = ws["act_t"][layer]
                     self._torch.sigmoid(ta, out=ta)
                 elif act == "sigmoid":

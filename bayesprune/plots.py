@@ -326,7 +326,7 @@ def predicted_vs_actual_figure(
     """Regression: predicted vs actual test targets at 0% (full) and each pruning rate.
 
     ``full`` and ``stages[(stage, criterion, rate)]`` (``stage`` ``pruned`` or ``resampled``)
-    hold the arrays of :func:`bayesprune.evaluation.predictive_summary` (modelled scale);
+    hold the arrays of :func:`bayesprune.evaluation.assess_posterior` (modelled scale);
     ``original = modelled * scale + center`` maps them to the original target scale. Rows:
     criteria; columns: the full posterior, then each rate. Blue: the resampled posterior
     predictive mean with its 95% predictive interval (noise included); orange crosses: the

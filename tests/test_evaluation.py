@@ -135,7 +135,7 @@ def test_coverage_on_data_from_the_model() -> None:
     m = ev.evaluate_posterior(REG, "regression", _const_reg(c), tau2, split, META_REG)
     se = math.sqrt(0.95 * 0.05 / n_test)
     assert abs(m["predictive"]["coverage95_test"] - 0.95) < 4 * se
-    summ = ev.predictive_summary(REG, "regression", _const_reg(c), tau2, split, META_REG)
+    _, summ = ev.assess_posterior(REG, "regression", _const_reg(c), tau2, split, META_REG)
     assert summ["pred_lower95"].shape == (n_test,)
     inside = (y_te >= summ["pred_lower95"]) & (y_te <= summ["pred_upper95"])
     assert inside.mean() == pytest.approx(m["predictive"]["coverage95_test"])
@@ -173,7 +173,7 @@ def test_classification_metrics_constant_network() -> None:
         onehot = np.eye(3)[y_te]
         assert r["brier_test"] == pytest.approx(np.mean(np.sum((p - onehot) ** 2, 1)))
         assert r["ece_test"] == pytest.approx(abs(0.6 - p.max()))
-    s = ev.predictive_summary(CLS, "classification", _const_cls(logits), None, split, META_CLS)
+    _, s = ev.assess_posterior(CLS, "classification", _const_cls(logits), None, split, META_CLS)
     np.testing.assert_allclose(s["pred_probs"], np.tile(pbar, (5, 1)))
     np.testing.assert_allclose(s["point_probs"], np.tile(ppoint, (5, 1)))
 

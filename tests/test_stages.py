@@ -91,14 +91,18 @@ def test_a_checkpoint_of_another_target_is_not_resumed(tmp_path):
     def run_until_killed(*args, **kwargs):
         return original(*args, **{**kwargs, "progress": killer, "progress_every_s": 0.0})
 
-    sampler.run_chains = run_until_killed
-    try:
-        with pytest.raises(Killed):
-            sample_network(
-                spec, "regression", X, y, prior=PRIOR, settings=settings, seed=3, checkpoint=ck
-            )
-    finally:
-        sampler.run_chains = original
+    def killed_run(prior):
+        """A run of ``prior`` killed after its first checkpoint."""
+        sampler.run_chains = run_until_killed
+        try:
+            with pytest.raises(Killed):
+                sample_network(
+                    spec, "regression", X, y, prior=prior, settings=settings, seed=3, checkpoint=ck
+                )
+        finally:
+            sampler.run_chains = original
+
+    killed_run(PRIOR)
     assert ck.exists()
     # Same run: resumes and equals an uninterrupted run.
     resumed = sample_network(
@@ -108,14 +112,7 @@ def test_a_checkpoint_of_another_target_is_not_resumed(tmp_path):
     np.testing.assert_array_equal(pooled_draws(resumed, "theta"), pooled_draws(fresh, "theta"))
     # Another prior (same start, kernel, seed): the old checkpoint must not be resumed.
     ck.unlink()
-    sampler.run_chains = run_until_killed
-    try:
-        with pytest.raises(Killed):
-            sample_network(
-                spec, "regression", X, y, prior=PRIOR, settings=settings, seed=3, checkpoint=ck
-            )
-    finally:
-        sampler.run_chains = original
+    killed_run(PRIOR)
     other = {**PRIOR, "sigma2": 1.0}
     after = sample_network(
         spec, "regression", X, y, prior=other, settings=settings, seed=3, checkpoint=ck
