@@ -85,6 +85,13 @@ def validate_config(config: dict[str, Any], schema_dir: Path = SCHEMA_DIR) -> di
     """
     schema, registry = load_schemas(schema_dir)
     cfg = copy.deepcopy(dict(config))
+    resample = (cfg.get("method_a") or {}).get("resample") or {}
+    if isinstance(resample, dict) and "chains" in resample:
+        raise ConfigError(
+            "method_a.resample.chains: resampling runs `chains_per_run` dispersed chains for "
+            "every run of pruning.unit (one run per chain, or one per replicate); replace "
+            "`chains` by `chains_per_run` (see config/README.md)"
+        )
     validator_cls = _with_defaults(jsonschema.Draft202012Validator)
     validator = validator_cls(schema, registry=registry)
     errors = sorted(validator.iter_errors(cfg), key=lambda e: list(e.absolute_path))

@@ -172,6 +172,26 @@ def per_parameter_table(
     return frame
 
 
+def summarise_parameters(table: pd.DataFrame, threshold: float = RHAT_THRESHOLD) -> dict:
+    """R-hat / ESS / MCSE summary of a per-parameter table's diagnosed network parameters."""
+    ptab = table[table["index"] >= 0]
+    diag = ptab[~ptab["excluded"].astype(bool)]
+    return _summary(
+        {k: diag[k].to_numpy() for k in ("rhat", "ess_bulk", "ess_tail", "mcse_mean")}, threshold
+    )
+
+
+def ess_by_chain(values: np.ndarray) -> np.ndarray:
+    """Bulk ESS of each chain on its own: ``values`` ``(chains, draws, K)`` -> ``(chains, K)``."""
+    v = np.asarray(values, dtype=np.float64)
+    out = np.full((v.shape[0], v.shape[2]), float(v.shape[1]))
+    for c in range(v.shape[0]):
+        varying = np.flatnonzero(np.ptp(v[c], axis=0) > 0)
+        if varying.size and v.shape[1] >= 4:
+            out[c, varying] = _stats(v[c : c + 1, :, varying])["ess_bulk"]
+    return out
+
+
 def mask_parameter_table(table: pd.DataFrame, pruned: np.ndarray | Sequence[int]) -> pd.DataFrame:
     """The per-parameter table of a masked posterior, from the unmasked posterior's table.
 
@@ -188,7 +208,7 @@ def mask_parameter_table(table: pd.DataFrame, pruned: np.ndarray | Sequence[int]
     return out
 
 
-def _prediction_quantity(
+def prediction_quantity(
     spec: MLPSpec,
     task: str,
     theta: np.ndarray,
@@ -242,10 +262,7 @@ def diagnose(
     notes: list[str] = []
     if n_chains < 2:
         notes.append(SINGLE_CHAIN_NOTE)
-    parameter = _summary(
-        {k: diag[k].to_numpy() for k in ("rhat", "ess_bulk", "ess_tail", "mcse_mean")},
-        rhat_threshold,
-    )
+    parameter = summarise_parameters(table, rhat_threshold)
     parameter |= {
         "n_params": int(n_params),
         "n_diagnosed": int(len(diag)),
@@ -267,7 +284,7 @@ def diagnose(
         th[..., mask] = 0.0
     x = np.asarray(X_points)
     if x.shape[0] > 0:
-        pred, quantity = _prediction_quantity(spec, task, th, x, y_points)
+        pred, quantity = prediction_quantity(spec, task, th, x, y_points)
         flat = pred.reshape(-1, pred.shape[-1])
         varying = np.flatnonzero(np.ptp(flat, axis=0) > 0)
         s = _stats(pred[:, :, varying])
@@ -277,17 +294,16 @@ def diagnose(
             "n_diagnosed": int(varying.size),
         }
 
-    if stats is not None and "accepted" in stats:
+    # exact per-chain counts of the sampler (every post-burn-in iteration) when recorded;
+    # the stored, thinned flags only as a fallback
+    raw = _attr(idata, "acceptance_rate")
+    if raw is not None:
+        acceptance = json.loads(raw) if isinstance(raw, str) else np.atleast_1d(raw).tolist()
+    elif stats is not None and "accepted" in stats:
         acc = stats["accepted"].transpose("chain", "draw").values.astype(np.float64)
         acceptance = acc.mean(axis=1).tolist()
     else:
-        raw = _attr(idata, "acceptance_rate")
-        if raw is None:
-            acceptance = []
-        elif isinstance(raw, str):
-            acceptance = json.loads(raw)
-        else:
-            acceptance = np.atleast_1d(np.asarray(raw)).tolist()
+        acceptance = []
     out = {
         "parameter": parameter,
         "function": function,

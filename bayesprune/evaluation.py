@@ -384,6 +384,24 @@ def assess_posterior(
     return {"point": point, "predictive": pred, "size": size}, arrays
 
 
+def point_metrics(
+    spec: MLPSpec, task: str, theta: np.ndarray, split: dict[str, np.ndarray], meta: dict
+) -> dict:
+    """Train and test error of one network ``theta`` ``(P,)``: ``rmse_*`` (also on the
+    original scale) for regression, ``acc_*`` for classification."""
+    _check_task(task)
+    out = {}
+    for part in ("train", "test"):
+        x, y = np.asarray(split[f"X_{part}"]), np.asarray(split[f"y_{part}"])
+        pred = _point_output(spec, task, np.asarray(theta, dtype=np.float64), x)
+        if task == "classification":
+            out[f"acc_{part}"] = accuracy(pred, y.astype(np.int64))
+        else:
+            out[f"rmse_{part}"] = rmse(pred, y.astype(np.float64))
+            out[f"rmse_{part}_original"] = out[f"rmse_{part}"] * target_scale(meta)
+    return out
+
+
 def evaluate_posterior(*args: Any, **kwargs: Any) -> dict:
     """The metrics of :func:`assess_posterior` (same arguments), without the arrays."""
     metrics, _ = assess_posterior(*args, **kwargs)

@@ -133,11 +133,22 @@ class MLPPosterior:
         self.has_eta = task == "regression" and self.noise == "sampled"
         self.dim = P + int(self.has_eta)
         self.eta_index = P if self.has_eta else None
-        pruned = np.unique(np.asarray([] if mask is None else mask, dtype=np.int64))
-        if pruned.size and (pruned.min() < 0 or pruned.max() >= P):
-            raise ValueError(f"mask indices must lie in 0..{P - 1}")
+        raw_mask = np.asarray([] if mask is None else mask)
+        if raw_mask.ndim == 2:
+            # one mask per chain: (K, P) booleans, True where pruned
+            if raw_mask.dtype != bool or raw_mask.shape[1] != P:
+                raise ValueError(f"a per-chain mask must be boolean (K, {P}), got {raw_mask.shape}")
+            self.chain_mask: np.ndarray | None = raw_mask.copy()
+            pruned = np.flatnonzero(raw_mask.all(axis=0))  # pruned in every chain
+            n_kept: int | np.ndarray = P - raw_mask.sum(axis=1)
+        else:
+            self.chain_mask = None
+            pruned = np.unique(raw_mask.astype(np.int64))
+            if pruned.size and (pruned.min() < 0 or pruned.max() >= P):
+                raise ValueError(f"mask indices must lie in 0..{P - 1}")
+            n_kept = P - pruned.size
         self.mask = pruned
-        self.n_kept = P - pruned.size
+        self.n_kept = n_kept
         blocks = spec.blocks
         self._slices = [
             (blocks[2 * i].slice, blocks[2 * i + 1].slice) for i in range(spec.n_layers)
@@ -160,9 +171,21 @@ class MLPPosterior:
 
     # ------------------------------------------------------------------ helpers
     def theta_of(self, x: np.ndarray) -> np.ndarray:
-        """Network parameters ``(..., P)`` of positions ``(..., dim)`` (pruned entries 0)."""
+        """Network parameters ``(..., P)`` of positions ``(..., dim)`` (pruned entries 0;
+        with a per-chain mask the second-last axis is the chain)."""
         theta = np.array(x[..., : self.n_params], dtype=np.float64)
-        if self.mask.size:
+        return self.zero_pruned(theta)
+
+    def zero_pruned(self, theta: np.ndarray) -> np.ndarray:
+        """Set the pruned entries of ``theta`` ``(..., [K,] P)`` to 0 in place; returns it."""
+        if self.chain_mask is not None:
+            if theta.shape[-2] != self.chain_mask.shape[0]:
+                raise ValueError(
+                    f"{theta.shape[-2]} chains, but the per-chain mask has "
+                    f"{self.chain_mask.shape[0]} rows"
+                )
+            theta[..., self.chain_mask] = 0.0
+        elif self.mask.size:
             theta[..., self.mask] = 0.0
         return theta
 
@@ -295,9 +318,8 @@ class MLPPosterior:
         P = self.n_params
         N = self.n
         theta = x[:, :P]
-        if self.mask.size:
-            theta = theta.copy()
-            theta[:, self.mask] = 0.0
+        if self.mask.size or self.chain_mask is not None:
+            theta = self.zero_pruned(theta.copy())
         f, hidden = self._forward(theta)
         ws = self._workspace(K)
         grad = np.empty((K, self.dim), dtype=np.float64)
@@ -343,7 +365,9 @@ class MLPPosterior:
         th64 = theta.astype(np.float64, copy=False)
         log_prior = self._prior_const - 0.5 * np.einsum("kp,kp->k", th64, th64) / self.sigma2
         grad[:, :P] -= th64 / self.sigma2
-        if self.mask.size:
+        if self.chain_mask is not None:
+            grad[:, :P][self.chain_mask] = 0.0
+        elif self.mask.size:
             grad[:, self.mask] = 0.0
         lp = loglik + log_prior + log_prior_eta
         return LogDensity(np.asarray(lp, dtype=np.float64), grad, np.asarray(loglik, np.float64))

@@ -162,7 +162,8 @@ def pruning_curves_figure(
         for ax, crit in zip(axes, crits, strict=False):
             sub = curves[curves["criterion"] == crit]
             color = STAGE_COLORS["pruned"]
-            for _, rep in sub.groupby("rep"):
+            runs = ["rep", "run"] if "run" in sub.columns else ["rep"]
+            for _, rep in sub.groupby(runs):
                 rep = rep.sort_values("step")
                 ax.plot(
                     100 * rep["frac_pruned"],
@@ -190,9 +191,9 @@ def pruning_curves_figure(
         if not crits:
             _empty(axes[0], "no pruning curves")
         handles = [
-            Line2D([], [], color=STAGE_COLORS["pruned"], lw=0.7, alpha=0.6, label="one replicate"),
-            Line2D([], [], color=STAGE_COLORS["pruned"], lw=2.2, label="mean over replicates"),
-            Patch(color=STAGE_COLORS["pruned"], alpha=0.2, label="min-max over replicates"),
+            Line2D([], [], color=STAGE_COLORS["pruned"], lw=0.7, alpha=0.6, label="one run"),
+            Line2D([], [], color=STAGE_COLORS["pruned"], lw=2.2, label="mean over runs"),
+            Patch(color=STAGE_COLORS["pruned"], alpha=0.2, label="min-max over runs"),
             Line2D([], [], color="0.5", ls=":", label="configured pruning rates"),
         ]
         fig.legend(
@@ -303,7 +304,7 @@ def stage_bars_figure(
                 ls="",
                 mfc="white",
                 mec="black",
-                label="replicates (bars: mean, whiskers: min-max)",
+                label="runs (bars: mean, whiskers: min-max)",
             ),
         ]
         fig.legend(
@@ -1074,6 +1075,18 @@ def bf_final_figure(finals: pd.DataFrame, title: str | None = None) -> Figure:
 
 
 # ----------------------------------------------------------------------------- loaders
+def run_arrays(arrays: dict[str, np.ndarray], run: int = 0) -> dict[str, np.ndarray]:
+    """One run's predictive arrays from a stage's ``predictive.npz`` (arrays with a leading
+    run axis, ``y_true`` shared, ``runs`` the labels)."""
+    n_runs = len(arrays["runs"]) if "runs" in arrays else None
+    out = {}
+    for name, value in arrays.items():
+        if name == "runs":
+            continue
+        out[name] = value[run] if n_runs is not None and name != "y_true" else value
+    return out
+
+
 def load_curves(files: Sequence[str | os.PathLike[str]], reps: Sequence[int]) -> pd.DataFrame:
     """Concatenate per-replicate ``curve.csv`` files, adding a ``rep`` column."""
     frames = [pd.read_csv(f).assign(rep=r) for f, r in zip(files, reps, strict=True)]
@@ -1087,6 +1100,8 @@ def load_stage_params(
     frames = []
     for path, (stage, crit, rate, rep) in zip(files, keys, strict=True):
         frame = pd.read_csv(path)
+        if "run" in frame.columns:  # the first run of each stage (as the other figures)
+            frame = frame[frame["run"] == frame["run"].iloc[0]]
         frame = frame[frame["index"] >= 0]  # tau2 has index -1
         frames.append(frame.assign(stage=stage, criterion=crit, rate=float(rate), rep=rep))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
@@ -1102,33 +1117,42 @@ def load_function_diagnostics(
 
     rows = []
     for path, (stage, crit, rate, rep) in zip(files, keys, strict=True):
-        function = read_json(path).get("function", {})
-        key = {"stage": stage, "criterion": crit, "rate": float(rate), "rep": rep}
-        for q in ("loglik", "lp"):
-            if q in function:
-                rows.append(
-                    {
-                        **key,
-                        "quantity": q,
-                        "rhat": function[q].get("rhat"),
-                        "ess_bulk": function[q].get("ess_bulk"),
-                    }
-                )
-        if "pred" in function:
-            pred = function["pred"]
-            rows.append(
-                {
-                    **key,
-                    "quantity": "pred",
-                    "rhat": pred.get("rhat_max"),
-                    "ess_bulk": pred.get("ess_bulk_min"),
-                }
+        content = read_json(path)
+        for function in [run.get("function", {}) for run in content.get("runs", [content])]:
+            rows += _function_rows(
+                function, {"stage": stage, "criterion": crit, "rate": float(rate), "rep": rep}
             )
     frame = pd.DataFrame(
         rows, columns=["stage", "criterion", "rate", "rep", "quantity", "rhat", "ess_bulk"]
     )
     frame[["rhat", "ess_bulk"]] = frame[["rhat", "ess_bulk"]].astype(float)
     return frame
+
+
+def _function_rows(function: dict, key: dict) -> list[dict]:
+    """Rows of one run's function-space diagnostics (see :func:`load_function_diagnostics`)."""
+    rows = []
+    for q in ("loglik", "lp"):
+        if q in function:
+            rows.append(
+                {
+                    **key,
+                    "quantity": q,
+                    "rhat": function[q].get("rhat"),
+                    "ess_bulk": function[q].get("ess_bulk"),
+                }
+            )
+    if "pred" in function:
+        pred = function["pred"]
+        rows.append(
+            {
+                **key,
+                "quantity": "pred",
+                "rhat": pred.get("rhat_max"),
+                "ess_bulk": pred.get("ess_bulk_min"),
+            }
+        )
+    return rows
 
 
 def pick_parameters(table: pd.DataFrame, pruned: Sequence[int], n: int = 4) -> list[str]:
@@ -1151,7 +1175,8 @@ def pick_parameters(table: pd.DataFrame, pruned: Sequence[int], n: int = 4) -> l
 
 # ----------------------------------------------------------------------------- report tables
 def headline_method_a(table: pd.DataFrame, unpruned: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Method A headline: per dataset, criterion and rate, mean ± std across replicates.
+    """Method A headline: per dataset, criterion and rate, mean ± std across runs (every run
+    of every replicate: one chain each under ``pruning.unit: chain``).
 
     ``table``: ``pruning.csv``; ``unpruned``: ``unpruned.csv``. Test error is the paper's
     (network at the masked posterior mean): RMSE on the modelled scale for regression,
@@ -1166,12 +1191,13 @@ def headline_method_a(table: pd.DataFrame, unpruned: pd.DataFrame | None = None)
         metric = "test RMSE" if task == "regression" else "test accuracy (%)"
         factor = 1.0 if task == "regression" else 100.0
         col = "rmse_test" if task == "regression" else "acc_test"
-        full = dsub[dsub["stage"] == "full"].set_index("rep")
+        full = dsub[dsub["stage"] == "full"].set_index(["rep", "run"])
         unp = None
         if unpruned is not None and len(unpruned) and f"point_{col}" in unpruned.columns:
             unp = unpruned[unpruned["dataset"] == dataset].set_index("rep")
         stages = dsub[dsub["stage"] != "full"]
-        for (crit, rate, rep), grp in stages.groupby(["criterion", "rate", "rep"], sort=False):
+        keys = ["criterion", "rate", "rep", "run"]
+        for (crit, rate, rep, run), grp in stages.groupby(keys, sort=False):
             by_stage = grp.set_index("stage")
             row = {
                 "dataset": dataset,
@@ -1179,13 +1205,18 @@ def headline_method_a(table: pd.DataFrame, unpruned: pd.DataFrame | None = None)
                 "criterion": crit,
                 "rate": float(rate),
                 "rep": rep,
+                "run": run,
             }
             row["unpruned"] = (
                 factor * unp.loc[rep, f"point_{col}"]
                 if unp is not None and rep in unp.index
                 else np.nan
             )
-            row["full"] = factor * full.loc[rep, f"point_{col}"] if rep in full.index else np.nan
+            row["full"] = (
+                factor * full.loc[(rep, run), f"point_{col}"]
+                if (rep, run) in full.index
+                else np.nan
+            )
             for stage in ("pruned", "resampled"):
                 row[stage] = (
                     factor * by_stage.loc[stage, f"point_{col}"]

@@ -45,9 +45,16 @@ def build_inference_data(
     theta = np.array(result.theta, dtype=np.float64)
     if theta.shape[-1] != len(names):
         raise ValueError(f"draws have {theta.shape[-1]} parameters, network needs {len(names)}")
-    mask_list = sorted(int(i) for i in (mask if mask is not None else []))
-    if mask_list:
-        theta[..., mask_list] = 0.0
+    m = np.asarray([] if mask is None else mask)
+    chain_masks = None
+    if m.ndim == 2:  # one mask per chain (resampling a run per chain)
+        theta[np.broadcast_to(m.astype(bool)[:, None, :], theta.shape)] = 0.0
+        chain_masks = [np.flatnonzero(row).tolist() for row in m]
+        mask_list: list[int] = np.flatnonzero(m.all(axis=0)).tolist()
+    else:
+        mask_list = sorted(int(i) for i in m)
+        if mask_list:
+            theta[..., mask_list] = 0.0
     coords = {"chain": np.arange(K), "draw": np.arange(S), "param": names}
     post_vars = {"theta": (("chain", "draw", "param"), theta)}
     if result.tau2 is not None:
@@ -59,6 +66,7 @@ def build_inference_data(
         "task": str(task),
         "network": json.dumps(spec.to_dict(), sort_keys=True),
         "mask": json.dumps(mask_list),
+        **({} if chain_masks is None else {"chain_masks": json.dumps(chain_masks)}),
         "burn_in": int(result.burn_in),
         "thin": int(result.thin),
         "n_iter": int(result.n_iter),
@@ -117,6 +125,32 @@ def pooled_draws(idata: az.InferenceData, var: str = "theta") -> np.ndarray:
     return arr.reshape(arr.shape[0] * arr.shape[1], *arr.shape[2:])
 
 
+def subset_chains(
+    idata: az.InferenceData, chains: list[int] | tuple[int, ...], theta: np.ndarray | None = None
+) -> az.InferenceData:
+    """The chains ``chains`` of ``idata`` (renumbered 0..), optionally with their ``theta``
+    replaced by ``theta`` ``(len(chains), draws, P)`` (e.g. aligned draws). Per-chain
+    attributes (``acceptance_rate``, ``n_diverging``) are sliced alike."""
+    idx = [int(c) for c in chains]
+    groups = {}
+    for name in idata.groups():
+        ds = getattr(idata, name)
+        if "chain" in ds.dims:
+            ds = ds.isel(chain=idx).assign_coords(chain=np.arange(len(idx)))
+        groups[name] = ds
+    out = az.InferenceData(**groups)
+    if theta is not None:
+        post = out.posterior
+        post["theta"] = (post["theta"].dims, np.asarray(theta, dtype=np.float64))
+    for group in ("posterior", "sample_stats"):
+        attrs = getattr(out, group).attrs
+        for key in ("acceptance_rate", "n_diverging", "step_scale", "adapted_step_size"):
+            if key in attrs:
+                values = json.loads(attrs[key])
+                attrs[key] = json.dumps([values[i] for i in idx])
+    return out
+
+
 def network_of(idata: az.InferenceData) -> MLPSpec:
     """The :class:`MLPSpec` stored in the attributes."""
     return MLPSpec.from_dict(json.loads(idata.posterior.attrs["network"]))
@@ -166,7 +200,10 @@ def sample_network(
     from bayesprune.io import config_digest
     from bayesprune.likelihoods import build_posterior, torch_sigmoid_pays
 
-    use_torch = torch_sigmoid_pays(spec, len(X), settings["chains"], settings["samples"])
+    starts = None if theta_start is None else np.asarray(theta_start, dtype=np.float64)
+    explicit = starts is not None and starts.ndim == 2  # one start per chain
+    n_chains = starts.shape[0] if explicit else settings["chains"]
+    use_torch = torch_sigmoid_pays(spec, len(X), n_chains, settings["samples"])
     if use_torch:
         import torch
 
@@ -181,17 +218,24 @@ def sample_network(
         dtype=np.dtype(settings.get("dtype", "float64")),
         torch_sigmoid=use_torch,
     )
-    if settings["init"] == "map" and theta_start is None:
-        raise ValueError("init: map needs a starting network (theta_start)")
-    x0 = sampler.initial_positions(
-        post,
-        settings["chains"],
-        seed,
-        init=settings["init"],
-        theta_map=theta_start,
-        jitter=settings["init_jitter"],
-        tau2=tau2_start,
-    )
+    if explicit:
+        assert starts is not None
+        t2 = np.broadcast_to(np.asarray(1.0 if tau2_start is None else tau2_start), n_chains)
+        x0 = post.position(starts, t2) if post.has_eta else starts.copy()
+        post.zero_pruned(x0[:, : spec.n_params])
+    else:
+        if settings["init"] == "map" and theta_start is None:
+            raise ValueError("init: map needs a starting network (theta_start)")
+        x0 = sampler.initial_positions(
+            post,
+            n_chains,
+            seed,
+            init=settings["init"],
+            theta_map=theta_start,
+            jitter=settings["init_jitter"],
+            # from the prior, each chain's eta starts at its own residual variance
+            tau2=None if settings["init"] == "prior" else tau2_start,
+        )
     params = sampler.kernel_params_for(
         post,
         settings["step_size"],
@@ -203,7 +247,10 @@ def sample_network(
     target = hashlib.sha256()
     for array in (np.ascontiguousarray(X), np.ascontiguousarray(y)):
         target.update(array.tobytes())
-    mask_list = sorted(int(i) for i in (mask if mask is not None else []))
+    m = np.asarray([] if mask is None else mask)
+    mask_list = (
+        [np.flatnonzero(row).tolist() for row in m] if m.ndim == 2 else sorted(int(i) for i in m)
+    )
     target.update(
         json.dumps([task, prior, mask_list, settings.get("dtype")], sort_keys=True).encode()
     )

@@ -147,8 +147,8 @@ class KernelParams:
         ``factor`` a scalar, or ``(K,)`` for one factor per chain (then rows ``(K, d)``)."""
         f = np.asarray(factor, dtype=np.float64)
         if f.ndim == 1:
-            if self.scale.ndim != 1:
-                raise ValueError("per-chain factors need 1-D kernel params")
+            if self.scale.ndim == 2 and self.scale.shape[0] != f.shape[0]:
+                raise ValueError(f"{f.shape[0]} factors for {self.scale.shape[0]} chain rows")
             f = f[:, None]
         elif f.ndim != 0:
             raise ValueError("factor must be a scalar or a (K,) array")
@@ -176,7 +176,9 @@ def kernel_params(
 
     ``step_size`` is the proposal std ``s`` of the network parameters; ``langevin_step`` the
     drift step ``h`` (default ``s^2 / 2``, textbook MALA); ``noise_step`` the random-walk std
-    of ``eta`` at ``eta_index`` (drift 0); ``mask`` the pruned coordinates (scale and drift 0).
+    of ``eta`` at ``eta_index`` (drift 0); ``mask`` the pruned coordinates (scale and drift
+    0): indices shared by every chain, or a boolean ``(K, P)`` array (True where pruned), one
+    row per chain, which makes the parameters per chain ``(K, dim)``.
     """
     if step_size <= 0:
         raise ValueError("step_size must be > 0")
@@ -188,8 +190,14 @@ def kernel_params(
             raise ValueError("sampling eta needs noise_step >= 0")
         scale[eta_index] = float(noise_step)
         drift[eta_index] = 0.0
-    if mask is not None and len(mask):
-        idx = np.asarray(mask, dtype=np.int64)
+    m = None if mask is None else np.asarray(mask)
+    if m is not None and m.ndim == 2:
+        fixed = np.zeros((m.shape[0], dim), dtype=bool)
+        fixed[:, : m.shape[1]] = m
+        scale = np.where(fixed, 0.0, scale[None, :])
+        drift = np.where(fixed, 0.0, drift[None, :])
+    elif m is not None and m.size:
+        idx = m.astype(np.int64)
         scale[idx] = 0.0
         drift[idx] = 0.0
     return KernelParams(scale, drift, float(langevin_prob))
@@ -212,7 +220,7 @@ def kernel_params_for(
         langevin_prob=langevin_prob,
         noise_step=noise_step if posterior.eta_index is not None else None,
         eta_index=posterior.eta_index,
-        mask=posterior.mask,
+        mask=posterior.mask if posterior.chain_mask is None else posterior.chain_mask,
     )
 
 
@@ -339,7 +347,9 @@ def initial_positions(
         gen = np.random.Generator(np.random.PCG64(chain_seed_sequence(seed, k, 0)))
         z = gen.standard_normal(P)
         out[k, :P] = prior_std * z if init == "prior" else theta_map + jitter * z
-    if len(posterior.mask):
+    if posterior.chain_mask is not None:
+        out[:, :P][posterior.chain_mask] = 0.0
+    elif len(posterior.mask):
         out[:, posterior.mask] = 0.0
     if posterior.eta_index is not None:
         if tau2 is None:
@@ -583,15 +593,18 @@ def run_chains(
     """
     x0 = np.array(initial_position, dtype=np.float64, ndmin=2)
     pruned = getattr(logdensity_fn, "mask", None)
-    if pruned is not None and len(pruned):
-        x0[:, np.asarray(pruned, dtype=np.int64)] = 0.0  # pruned coordinates are exactly 0
+    chain_mask = getattr(logdensity_fn, "chain_mask", None)
+    if chain_mask is not None:  # pruned coordinates are exactly 0
+        x0[:, : chain_mask.shape[1]][chain_mask] = 0.0
+    elif pruned is not None and len(pruned):
+        x0[:, np.asarray(pruned, dtype=np.int64)] = 0.0
     K, d = x0.shape
     if d != params.dim:
         raise ValueError(f"positions have {d} coordinates, kernel params {params.dim}")
     if n_iter < 1 or thin < 1:
         raise ValueError("n_iter and thin must be >= 1")
-    if params.scale.ndim != 1:
-        raise ValueError("run_chains needs 1-D (shared) kernel params")
+    if params.scale.ndim == 2 and params.scale.shape[0] != K:
+        raise ValueError(f"per-chain kernel params have {params.scale.shape[0]} rows, {K} chains")
     n_burn = burn_in_count(n_iter, burn_in)
     n_keep = (n_iter - n_burn + thin - 1) // thin
     da: DualAveraging | None = None

@@ -21,7 +21,8 @@ from .diagnostics import diagnose, per_parameter_table
 from .evaluation import assess_posterior
 from .io import save_npz, write_csv, write_json
 from .networks import MLPSpec
-from .posterior import pooled_draws, save_posterior
+from .posterior import pooled_draws, save_posterior, subset_chains
+from .runs import Run
 
 
 @dataclass
@@ -174,3 +175,265 @@ def write_sampled_stage(
     save_posterior(posterior, idata)
     if checkpoint is not None:
         Path(checkpoint).unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------------------- runs
+def combine_runs(
+    unit: str, items: list[tuple[Run, StageAssessment]], extra: dict[str, Any] | None = None
+) -> StageAssessment:
+    """One stage's files from its runs' assessments.
+
+    ``metrics.json`` and ``diagnostics.json``: ``{"unit", "runs": [{run, chain, chains, ...}]}``
+    (plus ``extra``'s keys in both, e.g. the replicate-level ``replicate`` entry). Predictive
+    arrays gain a leading run axis (``y_true`` stays as is) and ``runs`` (the labels).
+    ``params.csv``: the runs' tables stacked, with a ``run`` column.
+    """
+    extra = extra or {}
+    metrics: dict[str, Any] = {"unit": unit, "runs": []}
+    diagnostics: dict[str, Any] = {"unit": unit, "runs": []}
+    for key in ("metrics", "diagnostics"):
+        if key in extra:
+            (metrics if key == "metrics" else diagnostics).update(extra[key])
+    arrays: dict[str, list[np.ndarray]] = {}
+    tables = []
+    for run, stage in items:
+        metrics["runs"].append(run.to_dict() | stage.metrics)
+        diagnostics["runs"].append(run.to_dict() | stage.diagnostics)
+        for name, value in stage.predictive.items():
+            arrays.setdefault(name, []).append(np.asarray(value))
+        tables.append(stage.param_table.assign(run=run.label))
+    predictive = {
+        name: values[0] if name == "y_true" else np.stack(values) for name, values in arrays.items()
+    }
+    predictive["runs"] = np.array([run.label for run, _ in items])
+    table = pd.concat(tables + extra.get("tables", []), ignore_index=True)
+    table = table[["run"] + [c for c in table.columns if c != "run"]]
+    return StageAssessment(metrics, predictive, diagnostics, table)
+
+
+def _function_predictions(
+    idata: Any, spec: MLPSpec, task: str, split: dict[str, np.ndarray], points: np.ndarray
+) -> np.ndarray:
+    """Label-free predictions ``(chains, draws, M)`` at the function-space points."""
+    from .diagnostics import prediction_quantity
+
+    theta = np.asarray(idata.posterior["theta"].transpose("chain", "draw", ...).values)
+    pred, _ = prediction_quantity(
+        spec, task, theta, split["X_test"][points], split["y_test"][points]
+    )
+    return pred
+
+
+def assess_full(
+    idata: Any,
+    spec: MLPSpec,
+    split: dict[str, np.ndarray],
+    meta: dict[str, Any],
+    *,
+    unit: str,
+    seed: int = 0,
+    n_function_points: int = 20,
+) -> StageAssessment:
+    """The full posterior, per run and for the whole replicate.
+
+    Per run: its aligned draws' mean network (point) and predictive. ``replicate``: all chains
+    aligned to one reference (``point``: the aligned pooled mean, ``point_unaligned``: the raw
+    pooled mean, ``predictive``: the label-free pooled predictive), parameter R-hat/ESS before
+    and after alignment, pooled function-space diagnostics and how many chains sit in
+    distinguishable modes. ``params.csv`` holds run ``all`` (aligned pooled, with ``rhat_raw``)
+    and, for ``unit: chain``, every chain's own rows.
+    """
+    from .alignment import align
+    from .diagnostics import ess_by_chain, summarise_parameters
+    from .evaluation import point_metrics
+    from .runs import distinguishable_modes, replicate_warning, runs_of
+
+    theta = np.asarray(idata.posterior["theta"].transpose("chain", "draw", ...).values)
+    n_chains = theta.shape[0]
+    aligned = align(spec, theta)
+    pooled = subset_chains(idata, list(range(n_chains)), aligned.theta)
+    raw_table = per_parameter_table(idata)
+    replicate = assess_stage(
+        pooled, spec, split, meta, seed=seed, n_function_points=n_function_points
+    )
+    replicate.param_table["rhat_raw"] = raw_table["rhat"].to_numpy()
+    replicate.metrics["point_unaligned"] = point_metrics(
+        spec, meta["task"], theta.reshape(-1, theta.shape[-1]).mean(axis=0), split, meta
+    )
+    points = function_points(len(split["y_test"]), n_function_points)
+    pred = _function_predictions(idata, spec, meta["task"], split, points)
+    rep_diag = dict(replicate.diagnostics)
+    rep_diag["parameter_raw"] = summarise_parameters(raw_table)
+    rep_diag["alignment"] = {
+        "iterations": aligned.iterations,
+        "converged": aligned.converged,
+        "draws_relabelled": aligned.n_changed,
+    }
+    rep_diag["modes"] = distinguishable_modes(pred, ess_by_chain(pred))
+    warning = (
+        replicate_warning(rep_diag["parameter"]["rhat_median"]) if unit == "replicate" else None
+    )
+    if warning:
+        rep_diag.setdefault("notes", []).append(warning)
+    items = []
+    for run in runs_of(unit, n_chains):
+        if unit == "replicate":
+            items.append((run, replicate))
+            continue
+        own = align(spec, theta[list(run.chains)]).theta
+        run_idata = subset_chains(idata, run.chains, own)
+        stage = assess_stage(
+            run_idata, spec, split, meta, seed=seed, n_function_points=n_function_points
+        )
+        items.append((run, stage))
+    extra = {
+        "metrics": {"replicate": replicate.metrics},
+        "diagnostics": {"replicate": rep_diag},
+        "tables": [] if unit == "replicate" else [replicate.param_table.assign(run="all")],
+    }
+    out = combine_runs(unit, items, extra)
+    if warning:
+        out.diagnostics.setdefault("warnings", []).append(warning)
+    return out
+
+
+def prune_runs(
+    idata: Any,
+    spec: MLPSpec,
+    split: dict[str, np.ndarray],
+    meta: dict[str, Any],
+    full_params: pd.DataFrame,
+    *,
+    unit: str,
+    criterion: str,
+    rate: float,
+    scope: str,
+    include_biases: bool,
+    prior: dict[str, float],
+    seed: int,
+    n_function_points: int = 20,
+) -> tuple[StageAssessment, dict[str, Any]]:
+    """Score, mask and assess every run of a full posterior; returns the stage and the masks.
+
+    Each run is scored on its own aligned draws (:func:`bayesprune.runs.run_draws`); ``rnd``
+    draws its scores from a seed of its own per run (``seed`` and the run's label), the same
+    for every rate, so random masks nest across rates.
+    """
+    from .config import derive_seed
+    from .diagnostics import mask_parameter_table
+    from .pruning import make_mask, mask_to_dict, scores
+    from .runs import run_draws, runs_of
+
+    theta = np.asarray(idata.posterior["theta"].transpose("chain", "draw", ...).values)
+    items, masks = [], []
+    for run in runs_of(unit, theta.shape[0]):
+        draws = run_draws(spec, theta, run)
+        run_seed = derive_seed(seed, run.label)
+        score = scores(draws, criterion, seed=run_seed)
+        pruned = make_mask(score, rate, spec, scope=scope, include_biases=include_biases)
+        run_idata = subset_chains(idata, run.chains, draws)
+        masked = masked_posterior(
+            run_idata, spec, meta["task"], split["X_train"], split["y_train"], prior, pruned
+        )
+        label = "all" if unit == "replicate" else run.label
+        own = full_params[full_params["run"] == label].drop(columns="run")
+        stage = assess_stage(
+            masked,
+            spec,
+            split,
+            meta,
+            pruned=pruned,
+            seed=seed,
+            n_function_points=n_function_points,
+            # kept parameters keep the run's draws: reuse its per-parameter statistics
+            param_table=mask_parameter_table(own.reset_index(drop=True), pruned),
+        )
+        items.append((run, stage))
+        masks.append(
+            run.to_dict()
+            | mask_to_dict(
+                pruned,
+                spec,
+                rate=rate,
+                criterion=criterion,
+                scope=scope,
+                include_biases=include_biases,
+                seed=run_seed,
+            )
+        )
+    return combine_runs(unit, items), {"unit": unit, "runs": masks}
+
+
+def resample_starts(
+    idata: Any,
+    spec: MLPSpec,
+    masks: dict[str, Any],
+    *,
+    chains_per_run: int,
+    dispersion: float,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, list[dict[str, Any]]]:
+    """Starting points of a batched resample: ``chains_per_run`` sub-chains per run.
+
+    Sub-chain ``j`` of a run starts at the run's masked posterior mean plus ``dispersion``
+    times the run's posterior sd per kept parameter times N(0, 1) (dispersed starts make the
+    run's R-hat meaningful). Returns ``(theta (R*c, P), chain_mask (R*c, P) bool,
+    tau2 (R*c,) or None, runs)`` where ``runs`` lists each run with its ``sub_chains``.
+    """
+    from .pruning import mask_from_dict
+    from .runs import Run, run_draws
+
+    theta = np.asarray(idata.posterior["theta"].transpose("chain", "draw", ...).values)
+    has_tau = "tau2" in idata.posterior
+    tau_all = idata.posterior["tau2"].transpose("chain", "draw").values if has_tau else None
+    starts, rows, taus, runs = [], [], [], []
+    for r, entry in enumerate(masks["runs"]):
+        run = Run(entry["run"], tuple(entry["chains"]))
+        pruned = mask_from_dict(entry, spec)
+        draws = run_draws(spec, theta, run).reshape(-1, spec.n_params)
+        mean, sd = draws.mean(axis=0), draws.std(axis=0)
+        keep = np.ones(spec.n_params, dtype=bool)
+        keep[pruned] = False
+        gen = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(r, 7)))
+        first = len(starts)
+        for j in range(chains_per_run):
+            z = gen.standard_normal(spec.n_params) if j else np.zeros(spec.n_params)
+            starts.append(np.where(keep, mean + dispersion * sd * z, 0.0))
+            rows.append(~keep)
+            if tau_all is not None:
+                taus.append(float(tau_all[list(run.chains)].mean()))
+        runs.append(run.to_dict() | {"sub_chains": list(range(first, len(starts)))})
+    tau2 = np.asarray(taus) if has_tau else None
+    return np.stack(starts), np.stack(rows), tau2, runs
+
+
+def assess_resampled(
+    idata: Any,
+    spec: MLPSpec,
+    split: dict[str, np.ndarray],
+    meta: dict[str, Any],
+    masks: dict[str, Any],
+    runs: list[dict[str, Any]],
+    *,
+    seed: int = 0,
+    n_function_points: int = 20,
+) -> StageAssessment:
+    """Every run of a batched resample, assessed on its own sub-chains (R-hat across them).
+
+    The resampled draws stay in the run's aligned labelling: the mask pins it (relabelling
+    would move pruned zeros), so they are not aligned again.
+    """
+    from .pruning import mask_from_dict
+    from .runs import Run
+
+    items = []
+    for entry, run_info in zip(masks["runs"], runs, strict=True):
+        run = Run(entry["run"], tuple(entry["chains"]))
+        pruned = mask_from_dict(entry, spec)
+        own = subset_chains(idata, run_info["sub_chains"])
+        own.posterior.attrs["mask"] = json.dumps(pruned.tolist())
+        stage = assess_stage(
+            own, spec, split, meta, pruned=pruned, seed=seed, n_function_points=n_function_points
+        )
+        items.append((run, stage))
+    return combine_runs(masks["unit"], items)

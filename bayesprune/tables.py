@@ -45,6 +45,63 @@ def collect(files: Sequence[str], keys: Sequence[dict[str, Any]], prefix: str = 
     return pd.DataFrame(rows)
 
 
+RUN_KEYS = ["run", "chain"]
+
+
+def collect_runs(
+    files: Sequence[str], keys: Sequence[dict[str, Any]], prefix: str = ""
+) -> pd.DataFrame:
+    """One row per run of every stage file (``{"runs": [...]}``): the file's ``keys``, the
+    run's ``run`` label and ``chain`` (empty for a pooled run), then its flattened content."""
+    if len(files) != len(keys):
+        raise ValueError(f"{len(files)} files but {len(keys)} key rows")
+    rows = []
+    for path, key in zip(files, keys, strict=True):
+        content = read_json(path)
+        for run in content["runs"]:
+            body = {k: v for k, v in run.items() if k not in ("run", "chain", "chains")}
+            chain = run.get("chain")
+            rows.append(
+                {**key, "run": run["run"], "chain": "" if chain is None else str(chain)}
+                | flatten(body, prefix)
+            )
+    return pd.DataFrame(rows)
+
+
+def full_posterior_table(
+    metric_files: Sequence[str], diagnostic_files: Sequence[str], keys: Sequence[dict[str, Any]]
+) -> pd.DataFrame:
+    """Per replicate: the full posterior's point estimates side by side (every chain's own
+    mean network, the raw pooled mean, the aligned pooled mean) with the predictive, parameter
+    R-hat before and after alignment, and how many chains sit in distinguishable modes."""
+    rows = []
+    for mpath, dpath, key in zip(metric_files, diagnostic_files, keys, strict=True):
+        metrics, diag = read_json(mpath), read_json(dpath)
+        rep = metrics["replicate"]
+        task_col = "rmse_test" if "rmse_test" in rep["predictive"] else "acc_test"
+        per_chain = [run["point"][task_col] for run in metrics["runs"] if run["chain"] is not None]
+        rd = diag["replicate"]
+        rows.append(
+            {
+                **key,
+                "metric": task_col,
+                "per_chain_min": min(per_chain) if per_chain else float("nan"),
+                "per_chain_median": float(np.median(per_chain)) if per_chain else float("nan"),
+                "per_chain_max": max(per_chain) if per_chain else float("nan"),
+                "pooled": rep["point_unaligned"][task_col],
+                "aligned_pooled": rep["point"][task_col],
+                "predictive": rep["predictive"][task_col],
+                "rhat_median_raw": rd["parameter_raw"]["rhat_median"],
+                "rhat_median_aligned": rd["parameter"]["rhat_median"],
+                "rhat_max_raw": rd["parameter_raw"]["rhat_max"],
+                "rhat_max_aligned": rd["parameter"]["rhat_max"],
+                "n_chains": rd["n_chains"],
+                "n_modes": rd["modes"]["n_modes"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def merge_stage_tables(frames: Iterable[pd.DataFrame], on: Sequence[str]) -> pd.DataFrame:
     """Outer-join frames sharing the key columns ``on`` (metrics beside diagnostics)."""
     result: pd.DataFrame | None = None
@@ -61,12 +118,15 @@ def summarise(
         columns = [
             c
             for c in frame.columns
-            if c not in by and c != "rep" and pd.api.types.is_numeric_dtype(frame[c])
+            if c not in by
+            and c not in ("rep", *RUN_KEYS)
+            and pd.api.types.is_numeric_dtype(frame[c])
         ]
     grouped = frame.groupby(list(by), sort=False, dropna=False)[list(columns)]
     stats = grouped.agg(["mean", "std", "min", "max"])
     stats.columns = [f"{col}_{stat}" for col, stat in stats.columns]
-    stats.insert(0, "n_reps", grouped.size().to_numpy())
+    # every row is one run (a chain of a replicate, or a pooled replicate)
+    stats.insert(0, "n_runs", grouped.size().to_numpy())
     return stats.reset_index()
 
 
@@ -98,7 +158,7 @@ def mean_pm(
     for key, group in grouped:
         key = key if isinstance(key, tuple) else (key,)
         row = dict(zip(by, key, strict=True))
-        row["n_reps"] = len(group)
+        row["n_runs"] = len(group)
         for col in columns:
             vals = group[col].astype(float).dropna()
             if vals.empty:
@@ -117,24 +177,29 @@ def stage_table(
     keys: Sequence[dict[str, Any]],
     stage: str,
 ) -> pd.DataFrame:
-    """Rows of one method-A stage: identifying keys, metrics and diagnostics (``diag_`` prefix)."""
-    on = list(keys[0]) if keys else ["dataset", "rep"]
+    """Rows of one method-A stage, one per run: identifying keys, metrics and diagnostics
+    (``diag_`` prefix)."""
+    on = (list(keys[0]) if keys else ["dataset", "rep"]) + RUN_KEYS
     frame = merge_stage_tables(
-        [collect(metric_files, keys), collect(diagnostic_files, keys, prefix="diag")], on
+        [collect_runs(metric_files, keys), collect_runs(diagnostic_files, keys, prefix="diag")],
+        on,
     )
     frame.insert(0, "stage", stage)
     return frame
 
 
-PRUNING_KEYS = ["dataset", "rep", "criterion", "rate", "stage"]
+PRUNING_KEYS = ["dataset", "rep", "run", "chain", "criterion", "rate", "stage"]
+#: what a summary groups by: every run of every replicate is one observation
+SUMMARY_KEYS = ["dataset", "criterion", "rate", "stage"]
 
 
 def pruning_table(
     full: pd.DataFrame, pruned: pd.DataFrame, resampled: pd.DataFrame
 ) -> pd.DataFrame:
-    """One row per dataset, replicate, criterion, rate and stage (full, pruned, resampled).
+    """One row per dataset, replicate, run, criterion, rate and stage (full, pruned,
+    resampled).
 
-    The full posterior appears once per replicate with criterion ``none`` and rate 0.
+    The full posterior appears once per run with criterion ``none`` and rate 0.
     """
     full = full.copy()
     full["criterion"] = "none"
@@ -143,7 +208,7 @@ def pruning_table(
     table["rate"] = table["rate"].astype(float)
     order = {"full": 0, "pruned": 1, "resampled": 2}
     table = table.sort_values(
-        ["dataset", "rep", "criterion", "rate", "stage"],
+        ["dataset", "rep", "run", "criterion", "rate", "stage"],
         key=lambda s: s.map(order) if s.name == "stage" else s,
     )
     cols = PRUNING_KEYS + [c for c in table.columns if c not in PRUNING_KEYS]

@@ -244,11 +244,13 @@ def a_resample_params(wildcards):
 
 def a_mask_params(wildcards):
     """What shapes a mask (criterion and rate come from the wildcards)."""
-    return {k: A["pruning"][k] for k in ("scope", "include_biases")}
+    return {k: A["pruning"][k] for k in ("unit", "scope", "include_biases")}
 
 
 def a_curve_params(wildcards):
-    return {k: A["pruning"][k] for k in ("scope", "include_biases", "curve_points")}
+    return {
+        k: A["pruning"][k] for k in ("unit", "scope", "include_biases", "curve_points")
+    }
 
 
 def a_diagnostic_params(wildcards):

@@ -29,6 +29,8 @@ rule table_pruning:
         csv="results/tables/pruning.csv",
         summary="results/tables/pruning_summary.csv",
         md="results/tables/pruning_summary.md",
+        full_csv="results/tables/full_posterior.csv",
+        full_md="results/tables/full_posterior.md",
     log:
         "results/logs/tables/pruning.log",
     conda:

@@ -8,15 +8,18 @@ from bayesprune.io import load_npz, logged
 with logged(snakemake.log[0]) as log:
     p, inp = snakemake.params, snakemake.input
     arrays, meta = load_split(inp.npz, inp.meta)
-    full = load_npz(inp.full)
+    full = plots.run_arrays(load_npz(inp.full))
     n_classes = full["pred_probs"].shape[1]
     forest = plots.random_forest_probs(
         arrays["X_train"], arrays["y_train"], arrays["X_test"], n_classes, seed=p.seed
     )
     y = full["y_true"]
-    where = f"{snakemake.wildcards.dataset} (replicate {p.rep})"
+    where = f"{snakemake.wildcards.dataset} (replicate {p.rep}, first run)"
     for crit in p.criteria:
-        pruned, resampled = load_npz(inp[f"pruned_{crit}"]), load_npz(inp[f"resampled_{crit}"])
+        pruned, resampled = (
+            plots.run_arrays(load_npz(inp[f"pruned_{crit}"])),
+            plots.run_arrays(load_npz(inp[f"resampled_{crit}"])),
+        )
         shown = f"{crit.upper()} {plots.rate_text(p.rate)}"
         probs = {
             "full BNN": full["pred_probs"],

@@ -7,9 +7,9 @@ from bayesprune.io import load_npz, logged, read_json
 
 with logged(snakemake.log[0]) as log:
     p = snakemake.params
-    full = load_npz(snakemake.input.full)
+    full = plots.run_arrays(load_npz(snakemake.input.full))
     stages = {
-        (stage, crit, float(rate)): load_npz(path)
+        (stage, crit, float(rate)): plots.run_arrays(load_npz(path))
         for path, (stage, crit, rate, _) in zip(snakemake.input.stages, p.stage_keys, strict=True)
     }
     scaler = read_json(snakemake.input.meta).get("target_scaler") or {}
@@ -18,7 +18,10 @@ with logged(snakemake.log[0]) as log:
         scale = float(np.atleast_1d(scaler["scale"])[0])
         center = float(np.atleast_1d(scaler["center"])[0])
         unit = "original target units"
-    title = f"{snakemake.wildcards.dataset} (replicate {p.rep}): predicted vs actual, test set"
+    title = (
+        f"{snakemake.wildcards.dataset} (replicate {p.rep}, first run): predicted vs actual, "
+        "test set"
+    )
     fig = plots.predicted_vs_actual_figure(
         full, stages, p.criteria, p.rates, scale=scale, center=center, unit=unit, title=title
     )

@@ -1,35 +1,43 @@
-"""Resample a pruned network from the masked posterior mean; pruned coordinates stay exactly 0."""
+"""Resample every run's pruned network in one batch, each from its own masked posterior mean
+with dispersed sub-chains; pruned coordinates stay exactly 0."""
 
 from threadpoolctl import threadpool_limits
 
 from bayesprune.data import load_split
 from bayesprune.io import logged, read_json
-from bayesprune.posterior import (
-    load_posterior,
-    network_of,
-    pooled_draws,
-    sample_network,
-)
-from bayesprune.pruning import mask_from_dict, masked_mean
-from bayesprune.stages import assess_stage, write_sampled_stage
+from bayesprune.posterior import load_posterior, network_of, sample_network
+from bayesprune.stages import assess_resampled, resample_starts, write_sampled_stage
 
 with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
     arrays, meta = load_split(snakemake.input.npz, snakemake.input.meta)
     full = load_posterior(snakemake.input.posterior)
     spec = network_of(full)
-    pruned = mask_from_dict(read_json(snakemake.input.mask), spec)
-    seed = snakemake.params.seed
+    masks = read_json(snakemake.input.mask)
+    settings, seed = snakemake.params.sampler, snakemake.params.seed
+    theta0, chain_mask, tau2_0, runs = resample_starts(
+        full,
+        spec,
+        masks,
+        chains_per_run=settings["chains_per_run"],
+        dispersion=settings["init_dispersion"],
+        seed=seed,
+    )
+    log.info(
+        "%d runs x %d sub-chains from their masked posterior means",
+        len(runs),
+        settings["chains_per_run"],
+    )
     idata = sample_network(
         spec,
         meta["task"],
         arrays["X_train"],
         arrays["y_train"],
         prior=snakemake.params.prior,
-        settings=snakemake.params.sampler,
+        settings=settings,
         seed=seed,
-        theta_start=masked_mean(pooled_draws(full, "theta"), pruned),
-        tau2_start=float(pooled_draws(full, "tau2").mean()) if "tau2" in full.posterior else None,
-        mask=pruned,
+        theta_start=theta0,
+        tau2_start=tau2_0,
+        mask=chain_mask,
         checkpoint=snakemake.params.checkpoint,
         logger=log,
         extra_attrs={
@@ -38,14 +46,16 @@ with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
             "stage": "resampled",
             "criterion": snakemake.wildcards.criterion,
             "rate": float(snakemake.wildcards.rate),
+            "runs": runs,
         },
     )
-    stage = assess_stage(
+    stage = assess_resampled(
         idata,
         spec,
         arrays,
         meta,
-        pruned=pruned,
+        masks,
+        runs,
         seed=seed,
         n_function_points=snakemake.params.diagnostics["function_points"],
     )
@@ -60,4 +70,5 @@ with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
         diagnostics=out.diagnostics,
         param_table=out.param_table,
     )
-    log.info("point metrics %s; predictive %s", stage.metrics["point"], stage.metrics["predictive"])
+    for run in stage.metrics["runs"]:
+        log.info("%s: point %s; predictive %s", run["run"], run["point"], run["predictive"])

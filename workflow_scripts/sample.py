@@ -7,7 +7,7 @@ from bayesprune.data import load_split
 from bayesprune.io import load_npz, logged
 from bayesprune.networks import MLPSpec
 from bayesprune.posterior import sample_network
-from bayesprune.stages import assess_stage, write_sampled_stage
+from bayesprune.stages import assess_full, write_sampled_stage
 
 with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
     arrays, meta = load_split(snakemake.input.npz, snakemake.input.meta)
@@ -33,14 +33,19 @@ with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
             "stage": "full",
         },
     )
-    stage = assess_stage(
+    stage = assess_full(
         idata,
         spec,
         arrays,
         meta,
+        unit=snakemake.params.unit,
         seed=seed,
         n_function_points=snakemake.params.diagnostics["function_points"],
     )
+    for warning in stage.diagnostics.get("warnings", []):
+        log.warning(warning)
+    modes = stage.diagnostics["replicate"]["modes"]
+    log.info("chains in distinguishable modes: %d groups %s", modes["n_modes"], modes["groups"])
     out = snakemake.output
     write_sampled_stage(
         stage,
@@ -52,4 +57,5 @@ with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
         diagnostics=out.diagnostics,
         param_table=out.param_table,
     )
-    log.info("point metrics %s; predictive %s", stage.metrics["point"], stage.metrics["predictive"])
+    for run in stage.metrics["runs"]:
+        log.info("%s: point %s; predictive %s", run["run"], run["point"], run["predictive"])

@@ -1,7 +1,15 @@
-"""Gather full, pruned and resampled metrics + diagnostics into the pruning tables."""
+"""Gather full, pruned and resampled metrics + diagnostics into the pruning tables (one row per
+run), and the full posterior's per-chain / pooled / aligned comparison."""
 
 from bayesprune.io import logged, write_csv, write_text
-from bayesprune.tables import PRUNING_KEYS, pruning_table, stage_table, summarise, to_markdown
+from bayesprune.tables import (
+    SUMMARY_KEYS,
+    full_posterior_table,
+    pruning_table,
+    stage_table,
+    summarise,
+    to_markdown,
+)
 
 with logged(snakemake.log[0]) as log:
     inp, keys = snakemake.input, snakemake.params
@@ -10,8 +18,11 @@ with logged(snakemake.log[0]) as log:
         stage_table(inp.pruned, inp.pruned_diag, keys.stage_keys, "pruned"),
         stage_table(inp.resampled, inp.resampled_diag, keys.stage_keys, "resampled"),
     )
-    summary = summarise(table, [k for k in PRUNING_KEYS if k != "rep"])
+    summary = summarise(table, SUMMARY_KEYS)
+    full = full_posterior_table(inp.full, inp.full_diag, keys.full_keys)
     write_csv(snakemake.output.csv, table)
     write_csv(snakemake.output.summary, summary)
     write_text(snakemake.output.md, to_markdown(summary))
-    log.info("%d rows, %d summary rows", len(table), len(summary))
+    write_csv(snakemake.output.full_csv, full)
+    write_text(snakemake.output.full_md, to_markdown(full))
+    log.info("%d rows, %d summary rows, %d replicates", len(table), len(summary), len(full))
