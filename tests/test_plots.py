@@ -45,7 +45,7 @@ def _pruning_table(task: str = "regression") -> pd.DataFrame:
     rng = np.random.default_rng(2)
     rows = []
     col = "rmse_test" if task == "regression" else "acc_test"
-    for rep in REPS:
+    for rep, run in [(rep, run) for rep in REPS for run in (0, 1)]:
         keys = [("full", "none", 0.0)] + [
             (s, c, r) for c in CRITERIA for r in RATES for s in ("pruned", "resampled")
         ]
@@ -57,6 +57,8 @@ def _pruning_table(task: str = "regression") -> pd.DataFrame:
                 {
                     "dataset": "toy",
                     "rep": rep,
+                    "run": f"chain{run}",
+                    "chain": run,
                     "criterion": crit,
                     "rate": rate,
                     "stage": stage,
@@ -299,6 +301,7 @@ def test_headline_tables_read_like_the_papers():
     assert list(a.columns[:4]) == ["dataset", "metric", "criterion", "removed"]
     assert len(a) == len(CRITERIA) * len(RATES)
     assert "±" in a.loc[0, "pruned"] and a.loc[0, "total params"] == P
+    assert a.loc[0, "n_runs"] == 2 * len(REPS)  # every chain of every replicate is one run
     c = plots.headline_method_a(_pruning_table("classification"), _unpruned("classification"))
     assert c.loc[0, "metric"] == "test accuracy (%)" and float(c.loc[0, "full"].split(" ")[0]) > 50
     _, finals = _epochs()

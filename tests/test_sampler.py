@@ -471,3 +471,32 @@ def test_adaptation_validation_and_records(caplog) -> None:
     np.testing.assert_allclose(json.loads(attrs["adapted_noise_step"]), 0.3 * res.step_scale)
     plain = sampler.run_chains(post, x0, kp, 60, burn_in=0.5, seed=3)
     assert "step_scale" not in build_inference_data(plain, post.spec, "regression").posterior.attrs
+
+
+# ---------------------------------------------------------------- per-chain masks (one run per chain)
+def test_per_chain_masks_match_each_chains_own_posterior_and_stay_zero() -> None:
+    rng = np.random.default_rng(8)
+    spec = MLPSpec((3, 5, 1), "sigmoid")
+    X, y = rng.normal(size=(50, 3)), rng.normal(size=50)
+    P = spec.n_params
+    masks = np.zeros((4, P), dtype=bool)
+    for k in range(4):
+        masks[k, rng.choice(P, 4 + 2 * k, replace=False)] = True
+    batched = MLPPosterior(spec, X, y, "regression", mask=masks)
+    x = rng.normal(size=(4, P + 1))
+    value = batched(x)
+    for k in range(4):
+        own = MLPPosterior(spec, X, y, "regression", mask=np.flatnonzero(masks[k]))(x[k : k + 1])
+        np.testing.assert_allclose(value.logdensity[k], own.logdensity[0], rtol=1e-12)
+        np.testing.assert_allclose(value.grad[k], own.grad[0], rtol=1e-10, atol=1e-10)
+    params = sampler.kernel_params_for(batched, 0.05, 0.2)
+    assert params.scale.shape == (4, P + 1)
+    assert np.all(params.scale[:, :P][masks] == 0) and np.all(params.scale[:, :P][~masks] > 0)
+    x0 = sampler.initial_positions(batched, 4, seed=3, init="prior")
+    result = sampler.run_chains(batched, x0, params, 400, burn_in=0.5, seed=3, adapt=True)
+    theta = result.theta
+    for k in range(4):
+        assert np.all(theta[k][:, masks[k]] == 0.0)  # exactly 0 in every kept draw
+        assert np.all(np.ptp(theta[k][:, ~masks[k]], axis=0) > 0)  # the rest moves
+    with pytest.raises(ValueError, match="rows"):
+        batched(x[:3])

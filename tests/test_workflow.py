@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 
+import numpy as np
 import pandas as pd
 import pytest
 from smk import ROOT, SHARED, SNAKEMAKE, snakemake, tiny_args
@@ -42,9 +43,14 @@ def test_every_target_exists(tiny_run):
 
 def test_tables_have_the_expected_rows(tiny_run):
     table = pd.read_csv(tiny_run / "results/tables/pruning.csv")
-    # per dataset and replicate: 1 full + 2 criteria x 1 rate x (pruned + resampled)
-    assert len(table) == 2 * (1 + 2 * 2)
+    # per dataset and run (2 chains, each its own run): 1 full + 2 criteria x 1 rate x
+    # (pruned + resampled)
+    assert len(table) == 2 * 2 * (1 + 2 * 2)
     assert set(table["stage"]) == {"full", "pruned", "resampled"}
+    assert set(table["run"]) == {"chain0", "chain1"} and set(table["chain"]) == {0, 1}
+    full = pd.read_csv(tiny_run / "results/tables/full_posterior.csv")
+    assert len(full) == 2 and set(full["n_chains"]) == {2}
+    assert full["rhat_median_aligned"].notna().all() and full["n_modes"].between(1, 2).all()
     bf = pd.read_csv(tiny_run / "results/tables/bayes_factor.csv")
     assert len(bf) == 6 and set(bf["method"]) >= {"bayes_random", "gradual_magnitude"}
     unpruned = pd.read_csv(tiny_run / "results/tables/unpruned.csv")
@@ -56,7 +62,21 @@ def test_pruned_masks_have_the_configured_size(tiny_run):
         (tiny_run / "results/method_a/iris/rep0/pruned/stn/0.5/mask.json").read_text()
     )
     n_params = 4 * 6 + 6 + 6 * 3 + 3
-    assert len(mask["pruned"]) == -(-n_params // 2)  # ceil(0.5 * P)
+    assert mask["unit"] == "chain" and [r["run"] for r in mask["runs"]] == ["chain0", "chain1"]
+    for run in mask["runs"]:
+        assert len(run["pruned"]) == -(-n_params // 2)  # ceil(0.5 * P)
+    # each run's resampled sub-chains keep exactly its own pruned coordinates at 0
+    import arviz as az
+
+    post = az.from_netcdf(tiny_run / "results/method_a/iris/rep0/resampled/stn/0.5/posterior.nc")
+    theta = post.posterior["theta"].values
+    runs = json.loads(post.posterior.attrs["runs"])
+    assert theta.shape[0] == 2 * 2  # 2 runs x chains_per_run 2
+    for run, masked in zip(runs, mask["runs"], strict=True):
+        sub = theta[run["sub_chains"]]
+        assert np.all(sub[..., masked["pruned"]] == 0.0)
+        kept = np.setdiff1d(np.arange(n_params), masked["pruned"])
+        assert np.all(np.ptp(sub[..., kept].reshape(-1, kept.size), axis=0) > 0)
 
 
 def test_second_run_has_nothing_to_do(tiny_run):
