@@ -455,7 +455,7 @@ class ChainResult:
         base theta scale), or None without adaptation."""
         if self.step_scale is None:
             return None
-        base = np.asarray(self.params["scale"], dtype=np.float64)[: self.n_theta]
+        base = np.asarray(self.params["scale"], dtype=np.float64)[..., : self.n_theta]
         return self.step_scale * (float(base.max()) if base.size else 0.0)
 
     @property
@@ -463,7 +463,8 @@ class ChainResult:
         """Per-chain ``eta`` proposal std used for the kept draws, or None."""
         if self.step_scale is None or self.eta_index is None:
             return None
-        return self.step_scale * float(self.params["scale"][self.eta_index])
+        scale = np.asarray(self.params["scale"], dtype=np.float64)[..., self.eta_index]
+        return self.step_scale * scale  # (K,) whether the kernel params are shared or per chain
 
     @property
     def theta(self) -> np.ndarray:

@@ -230,18 +230,19 @@ def assess_full(
     split: dict[str, np.ndarray],
     meta: dict[str, Any],
     *,
-    unit: str,
     seed: int = 0,
     n_function_points: int = 20,
 ) -> StageAssessment:
-    """The full posterior, per run and for the whole replicate.
+    """The full posterior, per chain and for the whole replicate (whatever ``pruning.unit``:
+    the tables pick the runs it names, so changing it does not resample).
 
-    Per run: its aligned draws' mean network (point) and predictive. ``replicate``: all chains
-    aligned to one reference (``point``: the aligned pooled mean, ``point_unaligned``: the raw
-    pooled mean, ``predictive``: the label-free pooled predictive), parameter R-hat/ESS before
-    and after alignment, pooled function-space diagnostics and how many chains sit in
-    distinguishable modes. ``params.csv`` holds run ``all`` (aligned pooled, with ``rhat_raw``)
-    and, for ``unit: chain``, every chain's own rows.
+    ``runs``: every chain on its own (its aligned draws' mean network as the point estimate,
+    its draws' predictive). ``replicate``: all chains aligned to one reference (``point``: the
+    aligned pooled mean, ``point_unaligned``: the raw pooled mean, ``predictive``: the
+    label-free pooled predictive); parameter R-hat/ESS before and after alignment, pooled
+    function-space diagnostics, and how many chains sit in distinguishable modes; a warning
+    when the aligned chains disagree (pooling them into one run is then unsound).
+    ``params.csv``: every chain's rows and run ``all`` (aligned pooled, with ``rhat_raw``).
     """
     from .alignment import align
     from .diagnostics import ess_by_chain, summarise_parameters
@@ -270,16 +271,10 @@ def assess_full(
         "draws_relabelled": aligned.n_changed,
     }
     rep_diag["modes"] = distinguishable_modes(pred, ess_by_chain(pred))
-    warning = (
-        replicate_warning(rep_diag["parameter"]["rhat_median"]) if unit == "replicate" else None
-    )
-    if warning:
-        rep_diag.setdefault("notes", []).append(warning)
+    warning = replicate_warning(rep_diag["parameter"]["rhat_median"])
+    rep_diag["replicate_unit_warning"] = warning
     items = []
-    for run in runs_of(unit, n_chains):
-        if unit == "replicate":
-            items.append((run, replicate))
-            continue
+    for run in runs_of("chain", n_chains):
         own = align(spec, theta[list(run.chains)]).theta
         run_idata = subset_chains(idata, run.chains, own)
         stage = assess_stage(
@@ -289,12 +284,9 @@ def assess_full(
     extra = {
         "metrics": {"replicate": replicate.metrics},
         "diagnostics": {"replicate": rep_diag},
-        "tables": [] if unit == "replicate" else [replicate.param_table.assign(run="all")],
+        "tables": [replicate.param_table.assign(run="all")],
     }
-    out = combine_runs(unit, items, extra)
-    if warning:
-        out.diagnostics.setdefault("warnings", []).append(warning)
-    return out
+    return combine_runs("chain", items, extra)
 
 
 def prune_runs(
@@ -322,10 +314,14 @@ def prune_runs(
     from .config import derive_seed
     from .diagnostics import mask_parameter_table
     from .pruning import make_mask, mask_to_dict, scores
-    from .runs import run_draws, runs_of
+    from .runs import replicate_warning, run_draws, runs_of
 
     theta = np.asarray(idata.posterior["theta"].transpose("chain", "draw", ...).values)
     items, masks = [], []
+    warning = None
+    if unit == "replicate":
+        pooled = full_params[(full_params["run"] == "all") & (full_params["index"] >= 0)]
+        warning = replicate_warning(float(pooled["rhat"].median()))
     for run in runs_of(unit, theta.shape[0]):
         draws = run_draws(spec, theta, run)
         run_seed = derive_seed(seed, run.label)
@@ -361,7 +357,10 @@ def prune_runs(
                 seed=run_seed,
             )
         )
-    return combine_runs(unit, items), {"unit": unit, "runs": masks}
+    stage = combine_runs(unit, items)
+    if warning:
+        stage.diagnostics["warnings"] = [warning]
+    return stage, {"unit": unit, "runs": masks}
 
 
 def resample_starts(

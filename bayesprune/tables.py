@@ -49,16 +49,23 @@ RUN_KEYS = ["run", "chain"]
 
 
 def collect_runs(
-    files: Sequence[str], keys: Sequence[dict[str, Any]], prefix: str = ""
+    files: Sequence[str], keys: Sequence[dict[str, Any]], prefix: str = "", pooled: bool = False
 ) -> pd.DataFrame:
     """One row per run of every stage file (``{"runs": [...]}``): the file's ``keys``, the
-    run's ``run`` label and ``chain`` (empty for a pooled run), then its flattened content."""
+    run's ``run`` label and ``chain`` (empty for a pooled run), then its flattened content.
+
+    ``pooled`` (the full stage under ``pruning.unit: replicate``): the file's ``replicate``
+    entry instead, as the one run ``pooled``.
+    """
     if len(files) != len(keys):
         raise ValueError(f"{len(files)} files but {len(keys)} key rows")
     rows = []
     for path, key in zip(files, keys, strict=True):
         content = read_json(path)
-        for run in content["runs"]:
+        runs = content["runs"]
+        if pooled:
+            runs = [{"run": "pooled", "chain": None} | content["replicate"]]
+        for run in runs:
             body = {k: v for k, v in run.items() if k not in ("run", "chain", "chains")}
             chain = run.get("chain")
             rows.append(
@@ -176,12 +183,16 @@ def stage_table(
     diagnostic_files: Sequence[str],
     keys: Sequence[dict[str, Any]],
     stage: str,
+    pooled: bool = False,
 ) -> pd.DataFrame:
     """Rows of one method-A stage, one per run: identifying keys, metrics and diagnostics
-    (``diag_`` prefix)."""
+    (``diag_`` prefix). ``pooled``: see :func:`collect_runs`."""
     on = (list(keys[0]) if keys else ["dataset", "rep"]) + RUN_KEYS
     frame = merge_stage_tables(
-        [collect_runs(metric_files, keys), collect_runs(diagnostic_files, keys, prefix="diag")],
+        [
+            collect_runs(metric_files, keys, pooled=pooled),
+            collect_runs(diagnostic_files, keys, prefix="diag", pooled=pooled),
+        ],
         on,
     )
     frame.insert(0, "stage", stage)

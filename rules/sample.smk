@@ -27,7 +27,6 @@ rule sample:
         sampler=a_sampler_params,
         prior=a_prior_params,
         diagnostics=a_diagnostic_params,
-        unit=A["pruning"]["unit"],
         seed=rep_seed("sample"),
         checkpoint="results/checkpoints/{dataset}/rep{rep}/full.pt",
     script:

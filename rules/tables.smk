@@ -38,6 +38,7 @@ rule table_pruning:
     params:
         full_keys=unpruned_keys(),
         stage_keys=stage_keys(),
+        unit=A["pruning"]["unit"],
     script:
         "../workflow_scripts/table_pruning.py"
 

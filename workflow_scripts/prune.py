@@ -29,6 +29,8 @@ with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
         seed=snakemake.params.seed,
         n_function_points=snakemake.params.diagnostics["function_points"],
     )
+    for warning in stage.diagnostics.get("warnings", []):
+        log.warning(warning)
     write_json(snakemake.output.mask, masks)
     write_stage(
         stage,

@@ -38,14 +38,17 @@ with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
         spec,
         arrays,
         meta,
-        unit=snakemake.params.unit,
         seed=seed,
         n_function_points=snakemake.params.diagnostics["function_points"],
     )
-    for warning in stage.diagnostics.get("warnings", []):
-        log.warning(warning)
     modes = stage.diagnostics["replicate"]["modes"]
     log.info("chains in distinguishable modes: %d groups %s", modes["n_modes"], modes["groups"])
+    rep = stage.diagnostics["replicate"]
+    log.info(
+        "parameter R-hat median %.3f raw, %.3f aligned",
+        rep["parameter_raw"]["rhat_median"],
+        rep["parameter"]["rhat_median"],
+    )
     out = snakemake.output
     write_sampled_stage(
         stage,

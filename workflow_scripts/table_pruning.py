@@ -14,7 +14,8 @@ from bayesprune.tables import (
 with logged(snakemake.log[0]) as log:
     inp, keys = snakemake.input, snakemake.params
     table = pruning_table(
-        stage_table(inp.full, inp.full_diag, keys.full_keys, "full"),
+        # the full posterior's runs as pruning.unit names them: every chain, or the pooled one
+        stage_table(inp.full, inp.full_diag, keys.full_keys, "full", keys.unit == "replicate"),
         stage_table(inp.pruned, inp.pruned_diag, keys.stage_keys, "pruned"),
         stage_table(inp.resampled, inp.resampled_diag, keys.stage_keys, "resampled"),
     )
