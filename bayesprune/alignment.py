@@ -243,13 +243,6 @@ def align(
     return Alignment(out.reshape(shape), out.mean(axis=0), perms, signs, iterations, converged)
 
 
-def align_chains(spec: MLPSpec, theta: np.ndarray, max_iter: int = 50) -> np.ndarray:
-    """Draws ``(chains, draws, P)`` with each chain aligned on its own (its own reference):
-    the draws one run of ``pruning.unit: chain`` scores."""
-    arr = np.asarray(theta, dtype=np.float64)
-    return np.stack([align(spec, chain, max_iter=max_iter).theta for chain in arr])
-
-
 def random_symmetry(spec: MLPSpec, theta: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Every draw ``(S, P)`` relabelled by its own random permutation and (where the
     activation has one) random sign flips: the same functions, scrambled copies."""

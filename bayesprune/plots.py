@@ -1096,12 +1096,17 @@ def load_curves(files: Sequence[str | os.PathLike[str]], reps: Sequence[int]) ->
 def load_stage_params(
     files: Sequence[str | os.PathLike[str]], keys: Sequence[Sequence]
 ) -> pd.DataFrame:
-    """Concatenate per-stage ``params.csv`` files; ``keys`` are ``[stage, criterion, rate, rep]``."""
+    """Concatenate per-stage ``params.csv`` files; ``keys`` are ``[stage, criterion, rate, rep]``.
+
+    Every run's rows are kept (one row per parameter and run), except that a full stage's
+    file contributes only its run ``all``: every chain aligned to one reference.
+    """
     frames = []
     for path, (stage, crit, rate, rep) in zip(files, keys, strict=True):
         frame = pd.read_csv(path)
-        if "run" in frame.columns:  # the first run of each stage (as the other figures)
-            frame = frame[frame["run"] == frame["run"].iloc[0]]
+        if "run" in frame.columns and (frame["run"] == "all").any():
+            # the full posterior: all chains aligned to one reference (R-hat across chains)
+            frame = frame[frame["run"] == "all"]
         frame = frame[frame["index"] >= 0]  # tau2 has index -1
         frames.append(frame.assign(stage=stage, criterion=crit, rate=float(rate), rep=rep))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

@@ -140,14 +140,6 @@ def masked_mean(draws: np.ndarray, pruned: np.ndarray | Sequence[int] | None) ->
     return mean
 
 
-def apply_mask(draws: np.ndarray, pruned: np.ndarray | Sequence[int] | None) -> np.ndarray:
-    """A float64 copy of ``draws`` (any leading shape, last axis ``P``) with pruned entries 0."""
-    out = np.array(draws, dtype=np.float64, copy=True)
-    if pruned is not None and len(pruned):
-        out[..., np.asarray(pruned, dtype=np.int64)] = 0.0
-    return out
-
-
 def _curve_errors(
     task: str, out: np.ndarray, y: np.ndarray, tau2: float | None
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -379,7 +379,7 @@ def resample_starts(
     run's R-hat meaningful). Returns ``(theta (R*c, P), chain_mask (R*c, P) bool,
     tau2 (R*c,) or None, runs)`` where ``runs`` lists each run with its ``sub_chains``.
     """
-    from .pruning import mask_from_dict
+    from .pruning import mask_from_dict, masked_mean
     from .runs import Run, run_draws
 
     theta = np.asarray(idata.posterior["theta"].transpose("chain", "draw", ...).values)
@@ -390,7 +390,7 @@ def resample_starts(
         run = Run(entry["run"], tuple(entry["chains"]))
         pruned = mask_from_dict(entry, spec)
         draws = run_draws(spec, theta, run).reshape(-1, spec.n_params)
-        mean, sd = draws.mean(axis=0), draws.std(axis=0)
+        mean, sd = masked_mean(draws, pruned), draws.std(axis=0)
         keep = np.ones(spec.n_params, dtype=bool)
         keep[pruned] = False
         gen = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(r, 7)))

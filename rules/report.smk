@@ -201,6 +201,7 @@ rule table_headline_a:
     input:
         table="results/tables/pruning.csv",
         unpruned="results/tables/unpruned.csv",
+        full="results/tables/full_posterior.csv",
     output:
         csv="results/tables/headline_method_a.csv",
         md="results/tables/headline_method_a.md",
@@ -209,6 +210,12 @@ rule table_headline_a:
             caption="../report/headline_method_a.rst",
             category="Tables",
             labels={"table": "method A headline"},
+        ),
+        full_html=report(
+            "results/tables/full_posterior.html",
+            caption="../report/full_posterior.rst",
+            category="Tables",
+            labels={"table": "method A full posterior: chains, pooling, modes"},
         ),
     log:
         "results/logs/tables/headline_method_a.log",

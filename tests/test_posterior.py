@@ -71,3 +71,64 @@ def test_classification_has_no_tau2(tmp_path) -> None:
     back = pst.load_posterior(tmp_path / "p.nc")
     assert "tau2" not in back.posterior
     assert json.loads(back.posterior.attrs["mask"]) == []
+
+
+def _settings(**over: object) -> dict:
+    base = {
+        "samples": 4,
+        "burn_in": 0,
+        "thin": 1,
+        "chains": 3,
+        "step_size": 1e-6,
+        "langevin_step": None,
+        "noise_step": 1e-6,
+        "langevin_prob": 0.0,
+        "init": "prior",
+        "init_jitter": 0.01,
+        "checkpoint_every": 0,
+        "dtype": "float64",
+        "adapt": False,
+    }
+    return base | over
+
+
+def test_prior_init_starts_each_chains_eta_at_its_own_residual_variance() -> None:
+    rng = np.random.default_rng(4)
+    spec = MLPSpec((2, 3, 1))
+    X, y = rng.normal(size=(40, 2)), rng.normal(size=40)
+    idata = pst.sample_network(
+        spec, "regression", X, y, prior={}, settings=_settings(), seed=5, tau2_start=123.0
+    )
+    tau2 = idata.posterior["tau2"].values[:, 0]
+    theta = idata.posterior["theta"].values[:, 0]
+    post = MLPPosterior(spec, X, y, "regression")
+    own = post.residual_tau2(theta)  # steps of 1e-6: the first draw is the start
+    np.testing.assert_allclose(tau2, own, rtol=1e-4)
+    assert len(set(np.round(tau2, 6))) == 3 and np.all(np.abs(tau2 - 123.0) > 1.0)
+
+
+def test_explicit_per_chain_starts_and_masks() -> None:
+    rng = np.random.default_rng(6)
+    spec = MLPSpec((2, 3, 1))
+    X, y = rng.normal(size=(40, 2)), rng.normal(size=40)
+    starts = rng.normal(size=(2, spec.n_params))
+    masks = np.zeros((2, spec.n_params), dtype=bool)
+    masks[0, [0, 3]] = True
+    masks[1, [1]] = True
+    idata = pst.sample_network(
+        spec,
+        "regression",
+        X,
+        y,
+        prior={},
+        settings=_settings(init="map"),
+        seed=5,
+        theta_start=starts,
+        tau2_start=np.array([0.5, 2.0]),
+        mask=masks,
+    )
+    theta = idata.posterior["theta"].values
+    expected = np.where(masks, 0.0, starts)
+    np.testing.assert_allclose(theta[:, 0], expected, atol=1e-4)
+    np.testing.assert_allclose(idata.posterior["tau2"].values[:, 0], [0.5, 2.0], rtol=1e-4)
+    assert json.loads(idata.posterior.attrs["chain_masks"]) == [[0, 3], [1]]

@@ -11,7 +11,7 @@ with logged(snakemake.log[0]) as log:
         table = plots.headline_method_a(
             pd.read_csv(snakemake.input.table), pd.read_csv(snakemake.input.unpruned)
         )
-        title = "Method A: pruned MCMC (test error, mean ± std across replicates)"
+        title = "Method A: pruned MCMC (test error, mean ± std across runs)"
         note = (
             "Test RMSE (modelled scale) or test accuracy (%) of the network at the (masked) "
             "posterior mean: unpruned = deterministic network trained with Adam; full = full "
@@ -27,6 +27,19 @@ with logged(snakemake.log[0]) as log:
             f"Final test accuracy, sparsity of the prunable weights and kept parameters; step "
             f"rate r = {s.get('rate')}, beta = {s.get('beta')}, "
             f"{s.get('likelihood_reduction')} likelihood."
+        )
+    if snakemake.params.method == "a":
+        full = pd.read_csv(snakemake.input.full)
+        full_note = (
+            "Test error (RMSE, modelled scale) or accuracy of the full posterior's mean network "
+            "per chain (min, median, max over the replicate's chains), of the raw pooled mean "
+            "and of the symmetry-aligned pooled mean, beside the pooled posterior predictive; "
+            "parameter R-hat before and after alignment; n_modes = groups of chains whose "
+            "predictions at the diagnostic test points differ beyond Monte Carlo error."
+        )
+        write_text(
+            snakemake.output.full_html,
+            plots.table_html(full, "Method A: the full posterior's chains and modes", full_note),
         )
     write_csv(snakemake.output.csv, table)
     write_text(snakemake.output.md, f"{title}\n\n{to_markdown(table)}\n{note}\n")
