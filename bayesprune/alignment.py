@@ -191,18 +191,31 @@ def _canonical(spec: MLPSpec, reference: np.ndarray) -> tuple[list[np.ndarray], 
     return perms, signs
 
 
+def _cost(spec: MLPSpec, theta: np.ndarray, reference: np.ndarray) -> float:
+    """Squared distance of every draw's hidden-unit features to the reference's."""
+    ref = reference[None, :]
+    return float(
+        sum(
+            np.sum((_features(spec, theta, layer) - _features(spec, ref, layer)) ** 2)
+            for layer in range(spec.n_layers - 1)
+        )
+    )
+
+
 def align(
     spec: MLPSpec,
     theta: np.ndarray,
     *,
     reference: np.ndarray | None = None,
-    max_iter: int = 50,
+    max_iter: int = 100,
+    rtol: float = 1e-4,
 ) -> Alignment:
     """Map draws ``(S, P)`` or ``(chains, draws, P)`` onto one canonical copy.
 
     Without ``reference`` the reference starts at the first draw and is re-estimated as the
-    aligned mean until no assignment changes (at most ``max_iter`` updates), then put in
-    canonical form. With ``reference`` the draws are matched to it once (no update, no
+    aligned mean until no assignment changes or the total matching cost (squared distance of
+    the draws' unit features to the reference's, which every update lowers) falls by less
+    than ``rtol`` of itself (at most ``max_iter`` updates), then put in canonical form. With ``reference`` the draws are matched to it once (no update, no
     canonical form): use it to map new draws onto an existing alignment.
     """
     arr = np.asarray(theta, dtype=np.float64)
@@ -220,18 +233,23 @@ def align(
         return Alignment(out.reshape(shape), ref, perms, signs, 0, True)
     ref = flat[0].copy()
     previous = None
+    cost = np.inf
     converged = False
     iterations = 0
     for iterations in range(1, max_iter + 1):  # noqa: B007 (used after the loop)
         out, perms, signs = _align_to(spec, flat, ref)
         ref = out.mean(axis=0)
         key = [np.stack([p, s]) for p, s in zip(perms, signs, strict=True)]
-        if previous is not None and all(
+        # the matching cost falls at every update (assignment, then mean, each minimise it);
+        # poorly identified units keep a few draws switching, so stop once it levels off
+        new_cost = _cost(spec, out, ref)
+        same = previous is not None and all(
             np.array_equal(a, b) for a, b in zip(key, previous, strict=True)
-        ):
+        )
+        if same or cost - new_cost <= rtol * new_cost:
             converged = True
             break
-        previous = key
+        previous, cost = key, new_cost
     # canonical form: one symmetry for the reference, applied to every draw alike
     cperm, csign = _canonical(spec, ref)
     for layer, (cp, cs) in enumerate(zip(cperm, csign, strict=True)):
