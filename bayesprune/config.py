@@ -123,7 +123,8 @@ def _check_sampler_blocks(cfg: dict[str, Any]) -> None:
                 f"{settings['burn_in']} and thin {settings['thin']} keep {kept} draw(s) per "
                 f"chain ({post} post-burn-in iterations / thin); R-hat and ESS need at least "
                 f"{MIN_KEPT_DRAWS}. Raise method_a.{block}.samples to at least "
-                f"{_samples_needed(settings)} or lower method_a.{block}.thin"
+                f"{_samples_needed(settings)}"
+                + (f" or lower method_a.{block}.thin" if settings["thin"] > 1 else "")
             )
 
 
@@ -137,11 +138,12 @@ def _samples_needed(settings: dict[str, Any]) -> int:
 
 def _check_entries(cfg: dict[str, Any]) -> None:
     """What the package checks in a dataset entry beyond the schema, before any job runs."""
-    from bayesprune.data import DataError, resolve_entry
+    from bayesprune.data import DataError, check_sklearn_task, resolve_entry
 
     for name, entry in cfg["datasets"].items():
         try:
             resolve_entry(name, entry)
+            check_sklearn_task(name, entry)
         except DataError as err:
             raise ConfigError(f"datasets.{name}: {err}") from None
 

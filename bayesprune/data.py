@@ -60,6 +60,8 @@ __all__ = [
     "FILE_ROLES",
     "RawDataset",
     "SKLEARN_DATASETS",
+    "SKLEARN_TASKS",
+    "check_sklearn_task",
     "fetch",
     "fetch_dataset",
     "inverse_target",
@@ -73,6 +75,7 @@ __all__ = [
 
 FILE_ROLES = ("data", "archive", "train_images", "train_labels", "test_images", "test_labels")
 SKLEARN_DATASETS = ("iris", "wine", "breast_cancer", "diabetes", "digits")
+SKLEARN_TASKS = {n: "regression" if n == "diabetes" else "classification" for n in SKLEARN_DATASETS}
 MISSING_TOKENS = frozenset({"", "?", "na", "nan", "n/a", "null", "none", "-"})
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 _USER_AGENT = "bayesprune-data/0.1 (+https://github.com/)"
@@ -162,12 +165,6 @@ def resolve_entry(name: str, entry: dict[str, Any]) -> dict[str, Any]:
             raise DataError(
                 f"dataset {name!r}: source.name must be one of {', '.join(SKLEARN_DATASETS)} "
                 f"for a sklearn source (got {source.get('name')!r})"
-            )
-        expected = "regression" if source["name"] == "diabetes" else "classification"
-        if task != expected:
-            raise DataError(
-                f"dataset {name!r}: scikit-learn's {source['name']} is a {expected} dataset, "
-                f"but task is {task!r}; set datasets.{name}.task: {expected}"
             )
         source.setdefault("files", {})
     else:
@@ -956,6 +953,20 @@ def _read_cifar(name: str, entry: dict[str, Any], files: dict[str, Path]) -> Raw
     return RawDataset(name, "classification", X, y, ["red", "green", "blue"], class_names, Xt, yt)
 
 
+def check_sklearn_task(name: str, entry: dict[str, Any]) -> None:
+    """A scikit-learn set has one task; the config's ``task`` must be it (checked before any
+    job by the config loader, and again by the reader)."""
+    source = entry.get("source") or {}
+    if source.get("kind") != "sklearn" or source.get("name") not in SKLEARN_TASKS:
+        return
+    expected = SKLEARN_TASKS[source["name"]]
+    if entry.get("task") != expected:
+        raise DataError(
+            f"dataset {name!r}: scikit-learn's {source['name']} is a {expected} dataset, but "
+            f"task is {entry.get('task')!r}; set datasets.{name}.task: {expected}"
+        )
+
+
 def _read_sklearn(name: str, entry: dict[str, Any]) -> RawDataset:
     import sklearn.datasets as skd
 
@@ -970,7 +981,8 @@ def _read_sklearn(name: str, entry: dict[str, Any]) -> RawDataset:
         if entry["reader"]["images"]:
             X = X.reshape(-1, 1, 8, 8)
             feature_names = ["intensity"]
-    task = entry["task"]  # resolve_entry checked it against the set
+    task = entry["task"]
+    check_sklearn_task(name, entry)
     if task == "regression":
         return RawDataset(
             name, task, X.astype(np.float32), bunch.target.astype(np.float64), feature_names, []
