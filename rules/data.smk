@@ -11,8 +11,9 @@ rule download:
         "data/raw/{rawpath}",
     log:
         "results/logs/download/{rawpath}.log",
-    # No job retries: fetch() retries transient failures itself; a checksum mismatch or an
-    # HTTP 4xx is deterministic and fails at once.
+    # Never retried as a job, whatever a profile's `retries`: fetch() retries transient
+    # failures itself; a checksum mismatch or an HTTP 4xx is deterministic and fails at once.
+    retries: 0
     conda:
         "../envs/bayesprune.yaml"
     params:

@@ -546,7 +546,9 @@ def test_deterministic_download_failures_are_not_retried_and_name_the_dataset(
         work = tmp_path / "work"
         work.mkdir()
         config = _url_config(tmp_path, f"{base}/w.csv", sha)
-        result = snakemake(work, "data/raw/w.csv", "--configfile", str(config), timeout=300)
+        result = snakemake(
+            work, "data/raw/w.csv", "--retries", "2", "--configfile", str(config), timeout=300
+        )  # the Slurm profile's retries: not for downloads
     out = result.stdout + result.stderr
     assert result.returncode != 0
     # A checksum mismatch is deterministic: one request. A 5xx is retried by fetch (1 + 3
