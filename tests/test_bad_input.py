@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from smk import ROOT, snakemake, tiny_args
@@ -37,7 +38,9 @@ from bayesprune.data import DataError, DataFormatError, prepare_split, read_data
 from bayesprune.io import (
     UnreadableFileError,
     atomic_path,
+    load_npz,
     read_json,
+    read_output,
     remove_stale_temps,
 )
 from bayesprune.likelihoods import MLPPosterior
@@ -290,6 +293,14 @@ def test_unreadable_posterior_and_json_name_the_file_and_the_remedy(tmp_path) ->
         read_json(metrics)
     with pytest.raises(UnreadableFileError, match="does not exist"):
         read_json(tmp_path / "nope.json")
+    table = tmp_path / "curve.csv"
+    table.write_text("")  # e.g. a copy cut short
+    with pytest.raises(UnreadableFileError, match=r"curve\.csv: cannot read this CSV table"):
+        read_output(table, pd.read_csv, "CSV table")
+    npz = tmp_path / "predictive.npz"
+    npz.write_bytes(b"PK\x03\x04" + b"\0" * 100)
+    with pytest.raises(UnreadableFileError, match=r"predictive\.npz: cannot read this npz"):
+        load_npz(npz)
 
 
 def test_workflow_reports_unreadable_outputs_by_name(tiny_run, tmp_path) -> None:
