@@ -612,8 +612,7 @@ def _finite_cast(where: str, values: np.ndarray, dtype: Any, what: str) -> np.nd
         bad = np.argwhere(~np.isfinite(out))[0].tolist()
         raise DataFormatError(
             f"{where}: {what} is not finite at index {bad} after conversion to {out.dtype} "
-            f"(a value too large for it, or a constant so large its spread overflows); "
-            f"rescale the offending column of the file"
+            f"(a value too large for {out.dtype}); rescale the offending column of the file"
         )
     return out
 

@@ -46,6 +46,7 @@ class UnreadableFileError(UserError):
 # Temporary files of atomic writes: ".{name}.{host}.{pid}.{random}.tmp" beside the result.
 _TMP_SUFFIX = ".tmp"
 _FOREIGN_TMP_AGE_S = 24 * 3600.0
+_OPEN_TEMPS: set[str] = set()  # temps of this process's writes under way
 
 
 def _host() -> str:
@@ -67,8 +68,8 @@ def _temp_is_stale(tmp: Path) -> bool:
             return time.time() - tmp.stat().st_mtime > _FOREIGN_TMP_AGE_S
         except OSError:
             return False
-    if pid == os.getpid():
-        return False
+    if pid == os.getpid():  # ours: stale unless a write is under way (a reused pid)
+        return str(tmp) not in _OPEN_TEMPS
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -115,6 +116,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     )
     os.close(fd)
     tmp_path = Path(tmp)
+    _OPEN_TEMPS.add(str(tmp_path))
     try:
         yield tmp_path
         os.chmod(tmp_path, _file_mode())
@@ -122,6 +124,8 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
+    finally:
+        _OPEN_TEMPS.discard(str(tmp_path))
 
 
 def _jsonable(obj: Any) -> Any:

@@ -349,6 +349,12 @@ def test_stale_temps_go_and_live_ones_stay(tmp_path) -> None:
     unrelated.write_text("mine")
     assert sorted(remove_stale_temps(tmp_path)) == sorted([stale, foreign_old])
     assert live.exists() and foreign_new.exists() and unrelated.exists()
+    # This process's own pid (a reused pid): stale unless its write is under way.
+    mine = dest.parent / f".full.pt.{host}.{os.getpid()}.abcdefgh.tmp"
+    mine.write_bytes(b"old")
+    with atomic_path(dest.parent / "busy.json") as busy:
+        busy.write_text("{}")
+        assert remove_stale_temps(tmp_path) == [mine] and busy.exists()
     # atomic_path cleans its own destination's stale temps before writing.
     dest = tmp_path / "sub" / "other.pt"
     stale = _killed_temp(dest)
