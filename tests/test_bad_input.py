@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import hashlib
+import logging
 import os
 import shutil
 import signal
@@ -201,8 +202,6 @@ def test_corrupt_checkpoint_is_replaced_and_the_run_is_exact(tmp_path, damage: s
         ck.write_bytes(raw[:pos] + bytes([raw[pos] ^ 0xFF]) + raw[pos + 1 :])
     else:
         ck.write_bytes(b"PK\x03\x04 not really a zip")
-    import logging
-
     seen: list[int] = []
     with caplog.at_level(logging.WARNING):
         again = sampler.run_chains(
