@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -104,7 +105,59 @@ def validate_config(config: dict[str, Any], schema_dir: Path = SCHEMA_DIR) -> di
     return cfg
 
 
+# Fewer kept draws per chain than this and ArviZ's split R-hat / ESS are undefined (each
+# chain is split in two halves of at least 2 draws), so the diagnostics would all be null.
+MIN_KEPT_DRAWS = 4
+
+
+def kept_draws(settings: dict[str, Any]) -> int:
+    """Draws per chain a sampler block keeps: post-burn-in iterations, thinned."""
+    samples = int(settings["samples"])
+    post = samples - int(math.floor(float(settings["burn_in"]) * samples))
+    return -(-post // int(settings["thin"]))
+
+
+def _check_sampler_blocks(cfg: dict[str, Any]) -> None:
+    if not cfg["method_a"]["datasets"]:
+        return
+    for block in ("sampler", "resample"):
+        settings = cfg["method_a"][block]
+        kept = kept_draws(settings)
+        if kept < MIN_KEPT_DRAWS:
+            post = settings["samples"] - math.floor(settings["burn_in"] * settings["samples"])
+            raise ConfigError(
+                f"method_a.{block}: samples {settings['samples']} with burn_in "
+                f"{settings['burn_in']} and thin {settings['thin']} keep {kept} draw(s) per "
+                f"chain ({post} post-burn-in iterations / thin); R-hat and ESS need at least "
+                f"{MIN_KEPT_DRAWS}. Raise method_a.{block}.samples to at least "
+                f"{_samples_needed(settings)}"
+                + (f" or lower method_a.{block}.thin" if settings["thin"] > 1 else "")
+            )
+
+
+def _samples_needed(settings: dict[str, Any]) -> int:
+    need = (MIN_KEPT_DRAWS - 1) * int(settings["thin"]) + 1  # post-burn-in iterations
+    samples = max(int(settings["samples"]), int(need / (1.0 - float(settings["burn_in"]))) - 1)
+    while kept_draws({**settings, "samples": samples}) < MIN_KEPT_DRAWS:
+        samples += 1
+    return samples
+
+
+def _check_entries(cfg: dict[str, Any]) -> None:
+    """What the package checks in a dataset entry beyond the schema, before any job runs."""
+    from bayesprune.data import DataError, check_sklearn_task, resolve_entry
+
+    for name, entry in cfg["datasets"].items():
+        try:
+            resolve_entry(name, entry)
+            check_sklearn_task(name, entry)
+        except DataError as err:
+            raise ConfigError(f"datasets.{name}: {err}") from None
+
+
 def _check_references(cfg: dict[str, Any]) -> None:
+    _check_entries(cfg)
+    _check_sampler_blocks(cfg)
     datasets = cfg["datasets"]
     for method in ("method_a", "method_b"):
         for name in cfg[method]["datasets"]:

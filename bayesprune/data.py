@@ -19,6 +19,7 @@ what to do about it.
 
 from __future__ import annotations
 
+import codecs
 import copy
 import csv
 import gzip
@@ -27,18 +28,28 @@ import io
 import math
 import os
 import pickle
+import re
 import tarfile
 import time
 import urllib.error
 import urllib.request
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bayesprune.io import atomic_path, load_npz, read_json, save_npz, sha256_file, write_json
+from bayesprune.io import (
+    UserError,
+    atomic_path,
+    load_npz,
+    read_json,
+    save_npz,
+    sha256_file,
+    write_json,
+)
 
 __all__ = [
     "ChecksumError",
@@ -49,6 +60,8 @@ __all__ = [
     "FILE_ROLES",
     "RawDataset",
     "SKLEARN_DATASETS",
+    "SKLEARN_TASKS",
+    "check_sklearn_task",
     "fetch",
     "fetch_dataset",
     "inverse_target",
@@ -62,7 +75,9 @@ __all__ = [
 
 FILE_ROLES = ("data", "archive", "train_images", "train_labels", "test_images", "test_labels")
 SKLEARN_DATASETS = ("iris", "wine", "breast_cancer", "diabetes", "digits")
+SKLEARN_TASKS = {n: "regression" if n == "diabetes" else "classification" for n in SKLEARN_DATASETS}
 MISSING_TOKENS = frozenset({"", "?", "na", "nan", "n/a", "null", "none", "-"})
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 _USER_AGENT = "bayesprune-data/0.1 (+https://github.com/)"
 
 
@@ -70,7 +85,7 @@ _USER_AGENT = "bayesprune-data/0.1 (+https://github.com/)"
 # errors
 
 
-class DataError(Exception):
+class DataError(UserError):
     """Any problem with a dataset: its config, its files or their contents."""
 
 
@@ -168,6 +183,7 @@ def resolve_entry(name: str, entry: dict[str, Any]) -> dict[str, Any]:
             if not isinstance(spec, dict) or not spec.get("path"):
                 raise DataError(f"dataset {name!r}, file {role!r}: 'path' is required")
             if kind == "url":
+                _check_raw_path(name, role, str(spec["path"]))
                 if not spec.get("url"):
                     raise DataError(f"dataset {name!r}, file {role!r}: 'url' is required")
                 if not spec.get("sha256"):
@@ -185,6 +201,22 @@ def resolve_entry(name: str, entry: dict[str, Any]) -> dict[str, Any]:
                 spec["sha256"] = sha
     reader = {**copy.deepcopy(_DEFAULT_READER), **(out.get("reader") or {})}
     reader.setdefault("kind", "sklearn" if kind == "sklearn" else "csv")
+    if reader.get("encoding") is not None:
+        try:
+            codecs.lookup(str(reader["encoding"]))
+        except LookupError:
+            raise DataError(
+                f"dataset {name!r}: reader.encoding {reader['encoding']!r} is not a known text "
+                f"encoding; use e.g. utf-8, latin-1 or cp1252"
+            ) from None
+    names = reader.get("names")
+    if names:
+        dup = sorted({n for n in names if list(names).count(n) > 1})
+        if dup:
+            raise DataError(
+                f"dataset {name!r}: reader.names repeats {', '.join(map(repr, dup))}; give "
+                f"every column its own name"
+            )
     out["reader"] = reader
     prep = {"features": "standard", "target": "none", **(out.get("preprocessing") or {})}
     if task == "classification":
@@ -196,6 +228,20 @@ def resolve_entry(name: str, entry: dict[str, Any]) -> dict[str, Any]:
     if not 0.0 < float(tf) < 1.0:
         raise DataError(f"dataset {name!r}: split.test_fraction must be in (0, 1), got {tf}")
     return out
+
+
+# Absolute (/x, \\x, C:x) or climbing (a ".." part): the same test as dataset.schema.yaml.
+_UNSAFE_RAW_PATH = re.compile(r"(^[/\\])|(^|[/\\])\.\.([/\\]|$)|^[A-Za-z]:")
+
+
+def _check_raw_path(name: str, role: str, rel: str) -> None:
+    """A url source's ``path`` must stay inside ``data/raw`` (and the mirror folder)."""
+    if _UNSAFE_RAW_PATH.search(rel):
+        raise DataError(
+            f"dataset {name!r}, file {role!r}: path {rel!r} must be relative and stay inside "
+            f"data/raw (no leading '/', no '..'); set source.files.{role}.path to a plain "
+            f"relative name such as {Path(rel.replace(chr(92), '/')).name or 'file.csv'!r}"
+        )
 
 
 # --------------------------------------------------------------------------------------
@@ -330,7 +376,7 @@ def fetch(
         raise DataError(
             f"{what}: a URL without a sha256 is rejected; add the file's sha256 to the config"
         )
-    if Path(rel).is_absolute() or ".." in Path(rel).parts:
+    if Path(rel).is_absolute() or _UNSAFE_RAW_PATH.search(str(rel)):
         raise DataError(f"{what}: path {rel!r} must be relative and stay inside the raw folder")
     dest = Path(raw_dir) / rel
     if dest.is_file() and sha256_file(dest) == expected:
@@ -439,25 +485,32 @@ def _read_bytes(name: str, role: str, path: Path, member: str | None) -> bytes:
         raise DataError(f"{what}: file not found; fetch the dataset first")
     if member is None:
         return path.read_bytes()
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as zf:
-            try:
-                return zf.read(member)
-            except KeyError:
-                names = [n for n in zf.namelist() if not n.endswith("/")]
-                raise DataError(
-                    f"{what}: no member {member!r} in the zip; members include "
-                    f"{', '.join(names[:12])}{' ...' if len(names) > 12 else ''}"
-                ) from None
-    if tarfile.is_tarfile(path):
-        with tarfile.open(path) as tf:
-            try:
-                fh = tf.extractfile(member)
-            except KeyError:
-                fh = None
-            if fh is None:
-                raise DataError(f"{what}: no regular-file member {member!r} in the tar archive")
-            return fh.read()
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as zf:
+                try:
+                    return zf.read(member)
+                except KeyError:
+                    names = [n for n in zf.namelist() if not n.endswith("/")]
+                    raise DataError(
+                        f"{what}: no member {member!r} in the zip; members include "
+                        f"{', '.join(names[:12])}{' ...' if len(names) > 12 else ''}"
+                    ) from None
+        if tarfile.is_tarfile(path):
+            with tarfile.open(path) as tf:
+                try:
+                    fh = tf.extractfile(member)
+                except KeyError:
+                    fh = None
+                if fh is None:
+                    raise DataError(f"{what}: no regular-file member {member!r} in the tar archive")
+                return fh.read()
+    except (zipfile.BadZipFile, tarfile.TarError, zlib.error, EOFError, OSError) as exc:
+        raise DataFormatError(
+            f"{what}: the archive is corrupt ({type(exc).__name__}: {exc}). Delete {path} and "
+            f"run again to fetch a fresh copy, or replace it with the canonical file (and "
+            f"check its sha256 in the config)"
+        ) from exc
     raise DataError(f"{what}: 'member' is set but the file is neither a zip nor a tar archive")
 
 
@@ -525,7 +578,43 @@ def _to_float(where: str, cell: str, colname: str, lineno: int) -> float:
         raise DataFormatError(
             f"{where}: non-finite value {cell!r} in column {colname!r} at line {lineno}"
         )
+    if abs(value) > FLOAT32_MAX:
+        raise DataFormatError(
+            f"{where}: value {cell!r} in column {colname!r} at line {lineno} is beyond the "
+            f"float32 range (+-{FLOAT32_MAX:.4g}) the splits are stored in; rescale the column "
+            f"(e.g. change its units) or drop it from reader.features"
+        )
     return value
+
+
+def _decode(where: str, raw: bytes, encoding: str | None) -> str:
+    """Text of a data file, decoded strictly (a wrong byte is an error, never a guess)."""
+    codec = encoding or "utf-8"
+    if codecs.lookup(codec).name == "utf-8":
+        codec = "utf-8-sig"  # a leading byte-order mark is not part of the first cell
+    try:
+        return raw.decode(codec)
+    except UnicodeDecodeError as exc:
+        lineno = raw.count(b"\n", 0, exc.start) + 1
+        bad = raw[exc.start : exc.end]
+        raise DataFormatError(
+            f"{where}: byte(s) {bad!r} at line {lineno} (byte offset {exc.start}) are not valid "
+            f"{encoding or 'utf-8'}; set reader.encoding to the file's encoding (e.g. latin-1 "
+            f"or cp1252) or re-encode the file as UTF-8"
+        ) from None
+
+
+def _finite_cast(where: str, values: np.ndarray, dtype: Any, what: str) -> np.ndarray:
+    """``values.astype(dtype)``, refusing a result with NaN or inf (overflow in the cast)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.asarray(values).astype(dtype)
+    if np.issubdtype(out.dtype, np.floating) and not np.all(np.isfinite(out)):
+        bad = np.argwhere(~np.isfinite(out))[0].tolist()
+        raise DataFormatError(
+            f"{where}: {what} is not finite at index {bad} after conversion to {out.dtype} "
+            f"(a value too large for {out.dtype}); rescale the offending column of the file"
+        )
+    return out
 
 
 def _class_targets(
@@ -605,13 +694,20 @@ def _read_csv(name: str, entry: dict[str, Any], files: dict[str, Path]) -> RawDa
         raise DataError(f"dataset {name!r}: a csv reader needs a 'data' file")
     member = spec.get("member")
     where = f"dataset {name!r}, file {files[role]}{'::' + member if member else ''}"
-    text = _read_bytes(name, role, files[role], member).decode("utf-8-sig", errors="replace")
+    text = _decode(where, _read_bytes(name, role, files[role], member), reader.get("encoding"))
     rows = _split_rows(text, reader["delimiter"])
     if reader["header"]:
         if not rows:
             raise DataFormatError(f"{where}: the file is empty (no header, no rows)")
-        names = rows[0][1]
+        header_line, names = rows[0]
         rows = rows[1:]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise DataFormatError(
+                f"{where}: the header (line {header_line}) repeats column name(s) "
+                f"{', '.join(map(repr, dup))}; rename them in the file, or set reader.header: "
+                f"false with reader.names"
+            )
     if not rows:
         raise DataFormatError(f"{where}: the file is empty (no data rows)")
     width = len(rows[0][1])
@@ -641,7 +737,7 @@ def _read_csv(name: str, entry: dict[str, Any], files: dict[str, Path]) -> RawDa
             )
         starts = np.arange(0, values.size - window + 1, stride)
         win = np.stack([values[s : s + window] for s in starts])
-        X = win[:, :-1].astype(np.float32)
+        X = _finite_cast(where, win[:, :-1], np.float32, "a window value")
         feature_names = [f"t-{window - 1 - i}" for i in range(window - 1)]
         if entry["task"] != "regression":
             raise DataError(f"{where}: a series reader gives a regression task")
@@ -685,7 +781,12 @@ def _read_csv(name: str, entry: dict[str, Any], files: dict[str, Path]) -> RawDa
         )
         _check_classes(where, y, class_names)
     return RawDataset(
-        name, entry["task"], X.astype(np.float32), y, [names[c] for c in fcols], class_names
+        name,
+        entry["task"],
+        _finite_cast(where, X, np.float32, "a feature value"),
+        y,
+        [names[c] for c in fcols],
+        class_names,
     )
 
 
@@ -851,6 +952,20 @@ def _read_cifar(name: str, entry: dict[str, Any], files: dict[str, Path]) -> Raw
     return RawDataset(name, "classification", X, y, ["red", "green", "blue"], class_names, Xt, yt)
 
 
+def check_sklearn_task(name: str, entry: dict[str, Any]) -> None:
+    """A scikit-learn set has one task; the config's ``task`` must be it (checked before any
+    job by the config loader, and again by the reader)."""
+    source = entry.get("source") or {}
+    if source.get("kind") != "sklearn" or source.get("name") not in SKLEARN_TASKS:
+        return
+    expected = SKLEARN_TASKS[source["name"]]
+    if entry.get("task") != expected:
+        raise DataError(
+            f"dataset {name!r}: scikit-learn's {source['name']} is a {expected} dataset, but "
+            f"task is {entry.get('task')!r}; set datasets.{name}.task: {expected}"
+        )
+
+
 def _read_sklearn(name: str, entry: dict[str, Any]) -> RawDataset:
     import sklearn.datasets as skd
 
@@ -866,9 +981,7 @@ def _read_sklearn(name: str, entry: dict[str, Any]) -> RawDataset:
             X = X.reshape(-1, 1, 8, 8)
             feature_names = ["intensity"]
     task = entry["task"]
-    expected = "regression" if sk_name == "diabetes" else "classification"
-    if task != expected:
-        raise DataError(f"dataset {name!r}: scikit-learn's {sk_name} is a {expected} dataset")
+    check_sklearn_task(name, entry)
     if task == "regression":
         return RawDataset(
             name, task, X.astype(np.float32), bunch.target.astype(np.float64), feature_names, []
@@ -942,6 +1055,17 @@ def _scaler(kind: str, values: np.ndarray, axes: tuple[int, ...]) -> dict[str, A
     }
 
 
+def _check_scaler(where: str, scaler: dict[str, Any], key: str) -> None:
+    """A fitted scaler must be finite (a huge spread overflows the variance)."""
+    values = np.asarray([*scaler["center"], *scaler["scale"]], dtype=np.float64)
+    if not np.all(np.isfinite(values)):
+        raise DataFormatError(
+            f"{where}: the {scaler['kind']} scaler ({key}) fitted on the training rows is not "
+            f"finite: the values are too large for it; rescale the file's columns or set "
+            f"{key}: minmax"
+        )
+
+
 def _apply(values: np.ndarray, scaler: dict[str, Any], channel_axis: int | None) -> np.ndarray:
     center = np.asarray(scaler["center"], dtype=np.float64)
     scale = np.asarray(scaler["scale"], dtype=np.float64)
@@ -1012,14 +1136,17 @@ def prepare_split(
             ) from exc
     images = raw.X.ndim > 2
     axes = (0, 2, 3) if images else (0,)
+    where = f"dataset {name!r}, replicate {replicate}"
     fscaler = _scaler(prep["features"], X_tr, axes)
+    _check_scaler(where, fscaler, "preprocessing.features")
     channel_axis = 1 if images else None
-    X_tr_s = _apply(X_tr, fscaler, channel_axis).astype(np.float32)
-    X_te_s = _apply(X_te, fscaler, channel_axis).astype(np.float32)
+    X_tr_s = _finite_cast(where, _apply(X_tr, fscaler, channel_axis), np.float32, "X_train")
+    X_te_s = _finite_cast(where, _apply(X_te, fscaler, channel_axis), np.float32, "X_test")
     if task == "regression":
         tscaler = _scaler(prep["target"], np.asarray(y_tr, dtype=np.float64), (0,))
-        y_tr_s = _apply(np.asarray(y_tr), tscaler, None).astype(np.float32)
-        y_te_s = _apply(np.asarray(y_te), tscaler, None).astype(np.float32)
+        _check_scaler(where, tscaler, "preprocessing.target")
+        y_tr_s = _finite_cast(where, _apply(np.asarray(y_tr), tscaler, None), np.float32, "y_train")
+        y_te_s = _finite_cast(where, _apply(np.asarray(y_te), tscaler, None), np.float32, "y_test")
         n_outputs = 1
     else:
         tscaler = {"kind": "none", "center": [0.0], "scale": [1.0]}

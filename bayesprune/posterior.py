@@ -20,7 +20,7 @@ import arviz as az
 import numpy as np
 import xarray as xr
 
-from bayesprune.io import atomic_path, package_versions
+from bayesprune.io import UserError, atomic_path, package_versions, reading
 from bayesprune.networks import MLPSpec
 from bayesprune.sampler import ChainResult
 
@@ -108,9 +108,10 @@ def save_posterior(path: str | os.PathLike[str], idata: az.InferenceData) -> Non
 
 def load_posterior(path: str | os.PathLike[str]) -> az.InferenceData:
     """Read a posterior written by :func:`save_posterior` (fully loaded, file closed)."""
-    idata = az.from_netcdf(str(path), engine="h5netcdf")
-    for group in idata.groups():
-        getattr(idata, group).load()
+    with reading(path, "posterior (NetCDF)"):
+        idata = az.from_netcdf(str(path), engine="h5netcdf")
+        for group in idata.groups():
+            getattr(idata, group).load()
     return idata
 
 
@@ -270,7 +271,31 @@ def sample_network(
         target_accept=settings.get("target_accept", 0.5),
         target_id=target.hexdigest(),
     )
+    _check_chains_moved(result, settings, checkpoint)
     digest = config_digest({"prior": prior, "settings": settings, "seed": seed})
     return build_inference_data(
         result, spec, task, mask=mask, config_digest=digest, extra_attrs=extra_attrs
+    )
+
+
+class StuckChainsError(UserError):
+    """A chain accepted none of its post-burn-in proposals: its draws are one point."""
+
+
+def _check_chains_moved(
+    result: ChainResult, settings: dict[str, Any], checkpoint: str | os.PathLike[str] | None
+) -> None:
+    """Refuse a posterior with a chain that never moved after burn-in (0% acceptance)."""
+    stuck = [int(k) for k in np.flatnonzero(np.asarray(result.acceptance_rate) == 0.0)]
+    if not stuck:
+        return
+    if checkpoint is not None:
+        Path(checkpoint).unlink(missing_ok=True)  # a finished run that is rejected
+    n_post = result.n_iter - result.burn_in
+    raise StuckChainsError(
+        f"MCMC chain(s) {stuck} of {result.n_chains} accepted none of their {n_post} "
+        f"post-burn-in proposals (step_size {settings['step_size']}): they never moved, so "
+        f"their draws are a single point and every score and diagnostic would be meaningless. "
+        f"Lower step_size in the sampler block (method_a.sampler for the full posterior, "
+        f"method_a.resample for resampling) or set its adapt: true."
     )

@@ -53,6 +53,7 @@ import logging
 import math
 import os
 import time
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -662,11 +663,24 @@ def run_chains(
                     block_start = int(z["block_start"])
                     block_states = json.loads(str(z["rng_states"]))
                     elapsed_before = float(z["elapsed_s"])
-        except (OSError, KeyError, ValueError) as err:  # unreadable: start over
-            ok = False
+        except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as err:
+            # Unreadable (truncated, corrupt): start over; the next checkpoint replaces it.
+            ok, unreadable = False, True
+            state = None
+            it, block_start, elapsed_before = 0, 0, 0.0
+            block_states = [g.bit_generator.state for g in gens]
+            acc_post[:], acc_burn[:], n_div[:] = 0, 0, 0
+            da_x[:], da_h[:], da_xbar[:] = 0.0, 0.0, 0.0
             if logger is not None:
-                logger.warning("ignoring unreadable checkpoint %s: %s", ck, err)
-        if logger is not None:
+                logger.warning(
+                    "ignoring unreadable checkpoint %s (%s: %s); starting over",
+                    ck,
+                    type(err).__name__,
+                    err,
+                )
+        else:
+            unreadable = False
+        if logger is not None and not unreadable:
             if ok:
                 logger.info("resuming from checkpoint %s at iteration %d", ck, it)
             else:

@@ -45,6 +45,16 @@ RAW_FILES = {
     spec["path"]: spec
     for _, _, spec in iter_raw_files(CFG, sorted(set(A_DATASETS + B_DATASETS)))
 }
+# raw file path -> the datasets that use it (named in download errors)
+RAW_DATASETS = {}
+for _name, _, _spec in iter_raw_files(CFG, sorted(set(A_DATASETS + B_DATASETS))):
+    RAW_DATASETS.setdefault(_spec["path"], []).append(_name)
+
+
+onstart:
+    # The one cleaning of temp files: what killed jobs left of atomic writes (a download,
+    # a checkpoint) goes when the next run starts; atomic_path does the same per file.
+    remove_stale_temps_at_start()
 
 
 def _alternatives(values):
@@ -193,6 +203,19 @@ def gradual_target_input(wildcards):
 
 def raw_file_spec(wildcards):
     return RAW_FILES[wildcards.rawpath]
+
+
+def raw_file_datasets(wildcards):
+    return ", ".join(RAW_DATASETS[wildcards.rawpath])
+
+
+def remove_stale_temps_at_start():
+    from bayesprune.io import remove_stale_temps
+
+    for folder in ("data", "results"):
+        if Path(folder).is_dir():
+            for tmp in remove_stale_temps(folder):
+                print(f"removed {tmp}, left by a killed job", file=sys.stderr)
 
 
 def mirror_dir(wildcards):

@@ -11,12 +11,15 @@ rule download:
         "data/raw/{rawpath}",
     log:
         "results/logs/download/{rawpath}.log",
-    retries: 2
+    # Never retried as a job, whatever a profile's `retries`: fetch() retries transient
+    # failures itself; a checksum mismatch or an HTTP 4xx is deterministic and fails at once.
+    retries: 0
     conda:
         "../envs/bayesprune.yaml"
     params:
         spec=raw_file_spec,
         mirror=mirror_dir,
+        datasets=raw_file_datasets,
     script:
         "../workflow_scripts/download.py"
 

@@ -12,6 +12,7 @@ with logged(snakemake.log[0]) as log:
         snakemake.params.spec,
         raw_dir,
         mirror=snakemake.params.mirror,
+        dataset=snakemake.params.datasets,
         role=snakemake.wildcards.rawpath,
     )
     log.info("fetched %s (mirror: %s)", path, snakemake.params.mirror)

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from bayesprune.io import logged, write_csv, write_text
+from bayesprune.io import logged, read_output, write_csv, write_text
 from bayesprune.tables import collect, summarise, to_markdown
 
 with logged(snakemake.log[0]) as log:
@@ -10,7 +10,7 @@ with logged(snakemake.log[0]) as log:
     finals = collect(list(snakemake.input.finals), keys)
     epochs = []
     for path, key in zip(snakemake.input.histories, keys, strict=True):
-        frame = pd.read_csv(path)
+        frame = read_output(path, pd.read_csv, "CSV table")
         for col, value in reversed(list(key.items())):
             frame.insert(0, col, value)
         epochs.append(frame)

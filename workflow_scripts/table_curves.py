@@ -2,12 +2,12 @@
 
 import pandas as pd
 
-from bayesprune.io import logged, write_csv
+from bayesprune.io import logged, read_output, write_csv
 
 with logged(snakemake.log[0]) as log:
     frames = []
     for path, key in zip(snakemake.input, snakemake.params.rows, strict=True):
-        frame = pd.read_csv(path)
+        frame = read_output(path, pd.read_csv, "CSV table")
         for col, value in reversed(list(key.items())):
             frame.insert(0, col, value)
         frames.append(frame)
