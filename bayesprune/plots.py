@@ -1123,7 +1123,9 @@ def load_function_diagnostics(
     rows = []
     for path, (stage, crit, rate, rep) in zip(files, keys, strict=True):
         content = read_json(path)
-        for function in [run.get("function", {}) for run in content.get("runs", [content])]:
+        # the full stage: its pooled, label-free diagnostics over all chains; else every run
+        runs = [content["replicate"]] if "replicate" in content else content.get("runs", [content])
+        for function in [run.get("function", {}) for run in runs]:
             rows += _function_rows(
                 function, {"stage": stage, "criterion": crit, "rate": float(rate), "rep": rep}
             )

@@ -369,19 +369,24 @@ def resample_starts(
     masks: dict[str, Any],
     *,
     chains_per_run: int,
-    dispersion: float,
+    start: str,
+    jitter: float,
     seed: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, list[dict[str, Any]]]:
     """Starting points of a batched resample: ``chains_per_run`` sub-chains per run.
 
-    Sub-chain ``j`` of a run starts at the run's masked posterior mean plus ``dispersion``
-    times the run's posterior sd per kept parameter times N(0, 1) (dispersed starts make the
-    run's R-hat meaningful). Returns ``(theta (R*c, P), chain_mask (R*c, P) bool,
-    tau2 (R*c,) or None, runs)`` where ``runs`` lists each run with its ``sub_chains``.
+    Sub-chain 0 of a run starts at the run's masked posterior mean (the paper). The others,
+    with ``start: draw``, at distinct masked draws of the run's own full posterior picked at
+    random: dispersed over that posterior, so a sub-chain that cannot leave its start shows
+    in the run's R-hat; with ``start: mean``, at the mean plus N(0, ``jitter``^2) per kept
+    parameter. Returns ``(theta (R*c, P), chain_mask (R*c, P) bool, tau2 (R*c,) or None,
+    runs)`` where ``runs`` lists each run with its ``sub_chains``.
     """
     from .pruning import mask_from_dict, masked_mean
     from .runs import Run, run_draws
 
+    if start not in ("draw", "mean"):
+        raise ValueError(f"resample start must be draw or mean, got {start!r}")
     theta = np.asarray(idata.posterior["theta"].transpose("chain", "draw", ...).values)
     has_tau = "tau2" in idata.posterior
     tau_all = idata.posterior["tau2"].transpose("chain", "draw").values if has_tau else None
@@ -390,17 +395,25 @@ def resample_starts(
         run = Run(entry["run"], tuple(entry["chains"]))
         pruned = mask_from_dict(entry, spec)
         draws = run_draws(spec, theta, run).reshape(-1, spec.n_params)
-        mean, sd = masked_mean(draws, pruned), draws.std(axis=0)
+        tau = None if tau_all is None else tau_all[list(run.chains)].reshape(-1)
         keep = np.ones(spec.n_params, dtype=bool)
         keep[pruned] = False
         gen = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(r, 7)))
+        picks = gen.choice(len(draws), size=min(chains_per_run, len(draws)), replace=False)
         first = len(starts)
         for j in range(chains_per_run):
-            z = gen.standard_normal(spec.n_params) if j else np.zeros(spec.n_params)
-            starts.append(np.where(keep, mean + dispersion * sd * z, 0.0))
+            if j == 0:
+                point, t2 = masked_mean(draws, pruned), None if tau is None else tau.mean()
+            elif start == "draw":
+                k = int(picks[j % len(picks)])
+                point, t2 = draws[k].copy(), None if tau is None else tau[k]
+            else:
+                point = masked_mean(draws, pruned) + jitter * gen.standard_normal(spec.n_params)
+                t2 = None if tau is None else tau.mean()
+            starts.append(np.where(keep, point, 0.0))
             rows.append(~keep)
-            if tau_all is not None:
-                taus.append(float(tau_all[list(run.chains)].mean()))
+            if t2 is not None:
+                taus.append(float(t2))
         runs.append(run.to_dict() | {"sub_chains": list(range(first, len(starts)))})
     tau2 = np.asarray(taus) if has_tau else None
     return np.stack(starts), np.stack(rows), tau2, runs

@@ -19,13 +19,15 @@ with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
         spec,
         masks,
         chains_per_run=settings["chains_per_run"],
-        dispersion=settings["init_dispersion"],
+        start=settings["sub_chain_start"],
+        jitter=settings["init_jitter"],
         seed=seed,
     )
     log.info(
-        "%d runs x %d sub-chains from their masked posterior means",
+        "%d runs x %d sub-chains (first at the run's masked posterior mean, others: %s)",
         len(runs),
         settings["chains_per_run"],
+        settings["sub_chain_start"],
     )
     idata = sample_network(
         spec,
