@@ -1,0 +1,120 @@
+"""Method A per run: the Markdown tables docs/reproduction.md quotes, from one results folder.
+
+Usage:
+
+    .venv/bin/python benchmarks/modes_report.py RESULTS_DIR
+
+Prints (1) per dataset, the full posterior's point estimates per chain, raw pooled and
+symmetry-aligned pooled, beside the pooled predictive, with parameter R-hat before and after
+alignment and the number of distinguishable modes (from ``tables/full_posterior.csv``);
+(2) pruned and resampled test error per criterion at 50% and 75% removed, point and
+predictive, mean ± sd over runs (``tables/pruning.csv``); (3) the better of STN/SPN chosen on
+*training* error per dataset and rate, against RND.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+RATES = (0.5, 0.75)
+
+
+def _pm(values: pd.Series) -> str:
+    v = values.dropna().astype(float)
+    if v.empty:
+        return ""
+    return f"{v.mean():.3f} ± {v.std(ddof=1):.3f}" if len(v) > 1 else f"{v.iloc[0]:.3f}"
+
+
+def full_table(results: Path) -> str:
+    t = pd.read_csv(results / "tables" / "full_posterior.csv")
+    rows = [
+        "| dataset | metric | per chain (min-max) | pooled | aligned pooled | predictive "
+        "| param R-hat median raw / aligned | chains / modes |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for dataset, sub in t.groupby("dataset", sort=False):
+        rows.append(
+            f"| {dataset} | {sub['metric'].iloc[0]} | {sub['per_chain_min'].min():.3f}-"
+            f"{sub['per_chain_max'].max():.3f} | {_pm(sub['pooled'])} | {_pm(sub['aligned_pooled'])}"
+            f" | {_pm(sub['predictive'])} | {sub['rhat_median_raw'].mean():.2f} / "
+            f"{sub['rhat_median_aligned'].mean():.2f} | {int(sub['n_chains'].iloc[0])} / "
+            f"{', '.join(str(int(m)) for m in sub['n_modes'])} |"
+        )
+    return "\n".join(rows)
+
+
+def _metric(sub: pd.DataFrame) -> str:
+    return "rmse" if sub["point_rmse_test"].notna().any() else "acc"
+
+
+def stage_table(results: Path) -> str:
+    t = pd.read_csv(results / "tables" / "pruning.csv")
+    rows = [
+        "| dataset | criterion | removed | pruned, point | resampled, point | pruned, "
+        "predictive | resampled, predictive |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for dataset, sub in t.groupby("dataset", sort=False):
+        m = _metric(sub)
+        full = sub[sub["stage"] == "full"]
+        rows.append(
+            f"| {dataset} | full | 0% | {_pm(full[f'point_{m}_test'])} | | "
+            f"{_pm(full[f'predictive_{m}_test'])} | |"
+        )
+        for (crit, rate), grp in sub[sub["rate"].isin(RATES)].groupby(["criterion", "rate"]):
+            p, r = grp[grp["stage"] == "pruned"], grp[grp["stage"] == "resampled"]
+            rows.append(
+                f"| {dataset} | {crit.upper()} | {100 * rate:.0f}% | {_pm(p[f'point_{m}_test'])} | "
+                f"{_pm(r[f'point_{m}_test'])} | {_pm(p[f'predictive_{m}_test'])} | "
+                f"{_pm(r[f'predictive_{m}_test'])} |"
+            )
+    return "\n".join(rows)
+
+
+def best_vs_random(results: Path) -> str:
+    t = pd.read_csv(results / "tables" / "pruning.csv")
+    rows = [
+        "| dataset | removed | best of STN/SPN (on training error) | its resampled test, "
+        "predictive | RND resampled test, predictive |",
+        "|---|---|---|---|---|",
+    ]
+    for dataset, sub in t.groupby("dataset", sort=False):
+        m = _metric(sub)
+        sign = -1.0 if m == "acc" else 1.0
+        res = sub[sub["stage"] == "resampled"]
+        for rate in RATES:
+            at = res[res["rate"] == rate]
+            train = {
+                c: sign * at.loc[at["criterion"] == c, f"predictive_{m}_train"].mean()
+                for c in ("stn", "spn")
+                if (at["criterion"] == c).any()
+            }
+            if not train or not (at["criterion"] == "rnd").any():
+                continue
+            best = min(train, key=train.get)
+            rows.append(
+                f"| {dataset} | {100 * rate:.0f}% | {best.upper()} | "
+                f"{_pm(at.loc[at['criterion'] == best, f'predictive_{m}_test'])} | "
+                f"{_pm(at.loc[at['criterion'] == 'rnd', f'predictive_{m}_test'])} |"
+            )
+    return "\n".join(rows)
+
+
+def main(results: str) -> None:
+    path = Path(results)
+    for title, table in (
+        ("Full posterior: chains, pooling and modes", full_table(path)),
+        ("Pruned and resampled: test RMSE or accuracy (mean ± sd over runs)", stage_table(path)),
+        ("STN/SPN (chosen on training error) against RND, after resampling", best_vs_random(path)),
+    ):
+        print(f"### {title}\n\n{table}\n")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    main(sys.argv[1])
