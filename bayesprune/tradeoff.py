@@ -5,8 +5,9 @@ several seeds (Blalock et al. 2020, "What is the state of neural network pruning
 call of :func:`run_tradeoff` runs, for one seed and one data split:
 
 * ``unpruned``: the dense network (the reference line);
-* every gated variant of the grid (the product of ``criteria`` x ``beta`` x ``rates`` x
-  ``likelihood_scale`` x ``prior_sigma2``): ``bayes_magnitude`` or ``bayes_random``;
+* every gated variant of the grid (:func:`grid_variants`: per criterion, a base setting of
+  ``beta``, ``rates``, ``likelihood_scale`` and ``prior_sigma2`` and one change at a time,
+  or the full product): ``bayes_magnitude`` or ``bayes_random``;
 * ``gradual_magnitude`` (Zhu & Gupta 2017) and ``oneshot_magnitude`` (train dense, prune
   once by magnitude at ``oneshot_epoch``, fine-tune for the remaining epochs) at every
   sparsity a gated variant reached (``matched``) and at the fixed ``baseline_sparsities``.
@@ -91,23 +92,37 @@ class Variant:
 
 
 def grid_variants(grid: Mapping[str, Any]) -> list[Variant]:
-    """Every combination of the grid's ``criteria``, ``beta``, ``rates``, ``likelihood_scale``
-    and ``prior_sigma2`` lists (the ``tradeoff`` block of the config)."""
-    for key in ("criteria", "beta", "rates", "likelihood_scale", "prior_sigma2"):
+    """The gated variants of a grid (the ``tradeoff`` block of the config), per criterion.
+
+    ``design: one_at_a_time`` (default): the first entry of each of the ``beta``, ``rates``,
+    ``likelihood_scale`` and ``prior_sigma2`` lists is the base setting; the base runs, and
+    each other entry runs with the rest at the base (1 + sum of (len - 1) variants).
+    ``design: product``: every combination (the product of the list lengths).
+    """
+    keys = ("beta", "rates", "likelihood_scale", "prior_sigma2")
+    for key in ("criteria", *keys):
         if not grid.get(key):
             raise ValueError(f"tradeoff grid: `{key}` must be a non-empty list")
+    design = grid.get("design", "one_at_a_time")
+    if design == "product":
+        combos = list(itertools.product(*(grid[k] for k in keys)))
+    elif design == "one_at_a_time":
+        base = tuple(grid[k][0] for k in keys)
+        combos = [base]
+        for i, k in enumerate(keys):
+            for value in grid[k][1:]:
+                combos.append(base[:i] + (value,) + base[i + 1 :])
+    else:
+        raise ValueError(f"tradeoff grid: design must be one_at_a_time or product, got {design!r}")
     out = []
-    for crit, beta, rates, scale, s2 in itertools.product(
-        grid["criteria"],
-        grid["beta"],
-        grid["rates"],
-        grid["likelihood_scale"],
-        grid["prior_sigma2"],
-    ):
+    for crit in grid["criteria"]:
         if crit not in GATED_METHOD:
             raise ValueError(f"tradeoff grid: criterion must be one of {sorted(GATED_METHOD)}")
-        scale = scale if isinstance(scale, str) else float(scale)
-        out.append(Variant(crit, float(beta), bf.check_rates(rates), scale, float(s2)))
+        for beta, rates, scale, s2 in combos:
+            scale = scale if isinstance(scale, str) else float(scale)
+            v = Variant(crit, float(beta), bf.check_rates(rates), scale, float(s2))
+            if v not in out:
+                out.append(v)
     return out
 
 
