@@ -126,8 +126,14 @@ def grid_variants(grid: Mapping[str, Any]) -> list[Variant]:
     return out
 
 
-def _row(final: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
+GATE_SETTINGS = ("beta", "rates", "likelihood_scale", "effective_sample_size", "prior_sigma2")
+
+
+def _row(final: Mapping[str, Any], gated: bool = False, **extra: Any) -> dict[str, Any]:
+    """A study row from a run's summary; the gate's settings only where a gate ran."""
     row = {k: final.get(k) for k in COLUMNS if k in final}
+    if not gated:
+        row.update(dict.fromkeys(GATE_SETTINGS))
     row.update(extra)
     return row
 
@@ -188,6 +194,7 @@ def run_tradeoff(
         rows.append(
             _row(
                 f,
+                gated=True,
                 variant=v.label,
                 criterion=v.criterion,
                 rates=",".join(f"{r:g}" for r in v.rates),
@@ -253,7 +260,17 @@ def summarise_tradeoff(study: pd.DataFrame) -> pd.DataFrame:
     agg = study.groupby(keys, sort=False)[values].agg(["mean", "std", "min", "max"])
     agg.columns = [f"{v}_{s}" for v, s in agg.columns]
     agg["seeds"] = study.groupby(keys, sort=False)["test_acc"].size()
-    return agg.reset_index()
+    out = agg.reset_index()
+    # dense first, then the gated methods (variants in grid order), then the baselines by
+    # target sparsity
+    order = {"unpruned": 0, **{m: 1 + i for i, m in enumerate(GATED_METHOD.values())}}
+    out["_m"] = out["method"].map(
+        lambda m: order.get(m, 10 + BASELINES.index(m) if m in BASELINES else 20)
+    )
+    out["_s"] = np.where(out["method"].isin(BASELINES), out["sparsity_mean"], 0.0)
+    out["_i"] = np.arange(len(out))
+    sort = [k for k in ("dataset",) if k in out.columns] + ["_m", "_s", "_i"]
+    return out.sort_values(sort).drop(columns=["_m", "_s", "_i"]).reset_index(drop=True)
 
 
 def reaches(

@@ -322,11 +322,11 @@ def test_rates_step_down_until_one_passes(digits) -> None:
     Xtr, ytr, Xte, yte = digits
     rates = [0.75, 0.5, 0.25, 0.1]
     cfg = {"kind": "mlp", "hidden": [64], "hidden_activation": "relu"}
-    kw = dict(epochs=8, batch_size=32, lr=3e-3, rates=rates, beta=3.0, seed=3)
-    h, f = bf.run_method("bayes_magnitude", Xtr, ytr, Xte, yte, cfg, likelihood_scale=0.1, **kw)
-    log_beta = math.log(3.0)
-    assert f["rates"] == rates and f["likelihood_scale"] == 0.1
-    assert f["effective_sample_size"] == pytest.approx(0.1 * len(ytr))
+    kw = dict(epochs=8, batch_size=32, lr=3e-3, rates=rates, beta=1.0, seed=3)
+    h, f = bf.run_method("bayes_magnitude", Xtr, ytr, Xte, yte, cfg, likelihood_scale=0.3, **kw)
+    log_beta = math.log(1.0)
+    assert f["rates"] == rates and f["likelihood_scale"] == 0.3
+    assert f["effective_sample_size"] == pytest.approx(0.3 * len(ytr))
     prev = 0.0
     for _, row in h.iterrows():
         tried = bf.parse_rates_tried(row["rates_tried"])
@@ -342,7 +342,7 @@ def test_rates_step_down_until_one_passes(digits) -> None:
         prev = row["sparsity"]
     # at this scale the gate visibly accepts some steps and rejects others
     assert 0 < h["accepted"].sum() < len(h)
-    assert h["rate"].dropna().nunique() >= 1
+    assert (h.loc[h["accepted"], "rate"] < rates[0]).any()  # a smaller rate passed where 0.75 failed
     # the summed likelihood (scale 1) keeps fewer weights out than the tempered gate
     _, f_sum = bf.run_method("bayes_magnitude", Xtr, ytr, Xte, yte, cfg, **kw)
     assert f_sum["sparsity"] < f["sparsity"]
