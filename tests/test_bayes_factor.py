@@ -342,7 +342,9 @@ def test_rates_step_down_until_one_passes(digits) -> None:
         prev = row["sparsity"]
     # at this scale the gate visibly accepts some steps and rejects others
     assert 0 < h["accepted"].sum() < len(h)
-    assert (h.loc[h["accepted"], "rate"] < rates[0]).any()  # a smaller rate passed where 0.75 failed
+    assert (
+        h.loc[h["accepted"], "rate"] < rates[0]
+    ).any()  # a smaller rate passed where 0.75 failed
     # the summed likelihood (scale 1) keeps fewer weights out than the tempered gate
     _, f_sum = bf.run_method("bayes_magnitude", Xtr, ytr, Xte, yte, cfg, **kw)
     assert f_sum["sparsity"] < f["sparsity"]

@@ -57,7 +57,7 @@ def test_tables_have_the_expected_rows(tiny_run):
 def test_tradeoff_study_outputs(tiny_run):
     study = pd.read_csv(tiny_run / "results/tables/bayes_factor_tradeoff.csv")
     assert sorted(study["seed"].unique()) == [0, 1]
-    for seed, rows in study.groupby("seed"):
+    for _, rows in study.groupby("seed"):
         assert (rows["method"] == "unpruned").sum() == 1
         assert (rows["method"] == "bayes_magnitude").sum() == 1
         for base in ("gradual_magnitude", "oneshot_magnitude"):
