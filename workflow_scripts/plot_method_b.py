@@ -20,7 +20,7 @@ with logged(snakemake.log[0]) as log:
         plots.bf_accuracy_figure(epochs, title=f"{dataset}: accuracy per epoch"), out.accuracy
     )
     plots.save_figure(
-        plots.bf_sparsity_figure(epochs, title=f"{dataset}: sparsity per epoch ({gate})"),
+        plots.bf_sparsity_figure(epochs, title=f"{dataset}: sparsity per epoch\n{gate}"),
         out.sparsity,
     )
     plots.save_figure(
