@@ -126,6 +126,7 @@ def test_oneshot_needs_bayes_magnitude():
 
 def test_old_rate_key_is_read_as_a_one_element_list():
     cfg = _base()
+    del cfg["method_b"]["rates"]
     cfg["method_b"]["rate"] = 0.5
     before = copy.deepcopy(cfg)
     out = validate_config(cfg)
@@ -137,8 +138,9 @@ def test_old_rate_key_is_read_as_a_one_element_list():
 
 
 def test_method_b_defaults_and_gate_keys():
-    cfg = validate_config(_base())
-    b = cfg["method_b"]
+    base = _base()
+    base["method_b"] = {"datasets": ["digits"]}
+    b = validate_config(base)["method_b"]
     assert b["rates"] == [0.75] and b["likelihood_scale"] is None
     assert b["tradeoff"]["design"] == "one_at_a_time"
     assert b["tradeoff"]["baseline_sparsities"] == [0.5, 0.75, 0.9, 0.95]
