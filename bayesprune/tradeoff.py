@@ -277,7 +277,8 @@ def reaches(
     study: pd.DataFrame, min_sparsity: float = 0.95, max_drop: float = 0.01
 ) -> pd.DataFrame:
     """Rows of :func:`summarise_tradeoff` whose mean sparsity is at least ``min_sparsity`` and
-    whose mean accuracy is within ``max_drop`` of the dense network's mean (the paper's claim)."""
+    whose mean accuracy is within ``max_drop`` of the dense network's mean (the paper's claim).
+    Both comparisons allow 1e-9 for the rounding of sparsities and accuracies summed in floats."""
     summary = summarise_tradeoff(study)
     group = [k for k in ("dataset",) if k in summary.columns]
     dense = summary[summary["method"] == "unpruned"].set_index(group or ["method"])
@@ -286,7 +287,9 @@ def reaches(
         if group
         else pd.Series(dense["test_acc_mean"].iloc[0], index=summary.index)
     )
-    ok = (summary["sparsity_mean"] >= min_sparsity) & (summary["test_acc_mean"] >= ref - max_drop)
+    ok = (summary["sparsity_mean"] >= min_sparsity - 1e-9) & (
+        summary["test_acc_mean"] >= ref - max_drop - 1e-9
+    )
     return summary[ok & (summary["method"] != "unpruned")]
 
 
