@@ -147,11 +147,6 @@ def test_summary_and_claim_check(study):
     assert (summary["seeds"] == 2).any()
     hits = tr.reaches(study, min_sparsity=0.0, max_drop=1.0)  # everything qualifies
     assert len(hits) == len(summary) - 1
-    # a baseline at a fixed 90% counts as reaching 90% (its mean over seeds is 0.9 up to rounding)
-    at90 = tr.reaches(study, min_sparsity=0.9, max_drop=1.0)
-    assert {"gradual_magnitude", "oneshot_magnitude"} <= set(
-        at90.loc[at90["variant"] == "sparsity 0.9000", "method"]
-    )
     none = tr.reaches(study, min_sparsity=0.999999, max_drop=0.0)
     assert none.empty
     md = tr.tradeoff_markdown(study)
@@ -170,3 +165,23 @@ def test_tradeoff_figure(study, tmp_path):
     pb.save_figure(fig, path)
     image = mpimg.imread(path)
     assert image.std() > 0.01 and path.stat().st_size > 20_000
+
+
+def test_claim_check_counts_a_mean_of_exactly_95_percent():
+    # three seeds at 95.0% average to 0.9499999999999999 in floats: that still counts
+    rows = [
+        {"dataset": "d", "method": "unpruned", "variant": "dense", "test_acc": 0.96, "sparsity": 0.0}
+    ] * 3 + [
+        {"dataset": "d", "method": "gradual_magnitude", "variant": "sparsity 0.9500",
+         "test_acc": 0.955, "sparsity": 0.95},
+        {"dataset": "d", "method": "gradual_magnitude", "variant": "sparsity 0.9500",
+         "test_acc": 0.952, "sparsity": 0.95},
+        {"dataset": "d", "method": "gradual_magnitude", "variant": "sparsity 0.9500",
+         "test_acc": 0.953, "sparsity": 0.95},
+        {"dataset": "d", "method": "oneshot_magnitude", "variant": "sparsity 0.9500",
+         "test_acc": 0.949, "sparsity": 0.95},
+    ]  # fmt: skip
+    study = pd.DataFrame(rows).assign(compression=1.0, dense_flops=10, sparse_flops=1)
+    assert tr.summarise_tradeoff(study)["sparsity_mean"].iloc[1] < 0.95  # the float sum
+    hits = tr.reaches(study)
+    assert list(hits["method"]) == ["gradual_magnitude"]  # one-shot is 1.1 points below dense
