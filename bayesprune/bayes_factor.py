@@ -68,7 +68,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,9 +87,11 @@ METHODS = (
     "random",
     "magnitude",
     "gradual_magnitude",
+    "oneshot_magnitude",
 )
 GATED = {"bayes_random": "random", "bayes_magnitude": "magnitude"}
 UNGATED = {"random": "random", "magnitude": "magnitude"}
+MATCHED = ("gradual_magnitude", "oneshot_magnitude")  # need a target sparsity
 CRITERIA = ("random", "magnitude")
 REDUCTIONS = ("sum", "mean")
 HISTORY_COLUMNS = (
@@ -106,6 +108,8 @@ HISTORY_COLUMNS = (
     "log_bf_prior",
     "accepted",
     "proposed_sparsity",
+    "rate",
+    "rates_tried",
     "epoch_seconds",
     "gate_seconds",
 )
@@ -202,13 +206,16 @@ def log_bayes_factor(
     likelihood_reduction: str = "sum",
     batch_size: int = 2048,
     current: Evaluation | None = None,
+    likelihood_scale: float | None = None,
 ) -> BayesFactor:
     """``log post(m') - log post(m)`` for ``m'`` = ``proposed_masks``, ``m`` = current masks.
 
-    The model is left exactly as it was (weights and masks restored). ``current`` may pass an
-    evaluation of the current network on ``X``/``y`` that is already at hand.
+    The log likelihood is the summed one times ``likelihood_scale``; ``None`` takes the scale
+    from ``likelihood_reduction`` (``sum``: 1, ``mean``: 1/N). The model is left exactly as it
+    was (weights and masks restored). ``current`` may pass an evaluation of the current
+    network on ``X``/``y`` that is already at hand.
     """
-    _check_reduction(likelihood_reduction)
+    scale = resolve_likelihood_scale(likelihood_reduction, likelihood_scale, len(X))
     if current is None:
         current = evaluate(model, X, y, batch_size)
     lp_cur = log_prior(model, prior_sigma2)
@@ -221,9 +228,7 @@ def log_bayes_factor(
         for (_, _, mask), (w, w0, m0) in zip(mn.prunable(model), saved, strict=True):
             w.copy_(w0)
             mask.copy_(m0)
-    d_lik = proposed.log_likelihood(likelihood_reduction) - current.log_likelihood(
-        likelihood_reduction
-    )
+    d_lik = scale * (proposed.log_likelihood("sum") - current.log_likelihood("sum"))
     d_prior = lp_new - lp_cur
     return BayesFactor(d_lik + d_prior, d_lik, d_prior, current, proposed, lp_cur, lp_new)
 
@@ -354,6 +359,29 @@ def _check_reduction(reduction: str) -> None:
         raise ValueError(f"likelihood_reduction must be one of {REDUCTIONS}, got {reduction!r}")
 
 
+def resolve_likelihood_scale(reduction: str, scale: float | None, n: int) -> float:
+    """The factor on the summed log likelihood: ``scale`` if given, else 1 (``sum``) or 1/N
+    (``mean``). ``scale * n`` is the effective sample size of the gate."""
+    _check_reduction(reduction)
+    if scale is None:
+        return 1.0 if reduction == "sum" else 1.0 / max(n, 1)
+    if not 0.0 < float(scale) <= 1.0:
+        raise ValueError(f"likelihood_scale must be in (0, 1], got {scale}")
+    return float(scale)
+
+
+def check_rates(rates: float | Sequence[float]) -> tuple[float, ...]:
+    """Proposal rates as a tuple, largest first; a single number is the one-element list."""
+    out = (float(rates),) if isinstance(rates, int | float) else tuple(float(r) for r in rates)
+    if not out:
+        raise ValueError("rates must hold at least one pruning rate")
+    if any(not 0.0 < r < 1.0 for r in out):
+        raise ValueError(f"every rate must be in (0, 1), got {list(out)}")
+    if any(b >= a for a, b in zip(out, out[1:], strict=False)):
+        raise ValueError(f"rates must be strictly decreasing (largest first), got {list(out)}")
+    return out
+
+
 def _as_tensor(a: Any, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
     t = a if isinstance(a, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(a))
     return t.to(device=device, dtype=dtype)
@@ -375,7 +403,7 @@ def train_method(
     epochs: int = 25,
     batch_size: int = 64,
     lr: float = 1e-3,
-    rate: float = 0.75,
+    rates: float | Sequence[float] = (0.75,),
     beta: float = 3.0,
     prior_sigma2: float = 1.0,
     likelihood_reduction: str = "sum",
@@ -387,28 +415,39 @@ def train_method(
     eval_batch_size: int = 2048,
     min_alive: int = 1,
     n_classes: int | None = None,
+    likelihood_scale: float | None = None,
+    oneshot_epoch: int | None = None,
 ) -> MethodResult:
     """Train one method (see the module docstring) and return history, summary and model.
 
     ``X_*``: float32 arrays ``(N, D)`` or ``(N, C, H, W)``; ``y_*``: int class labels.
+    ``rates``: proposal rates, largest first (a number is the one-element list); the gated
+    methods step down the list each epoch until one passes, the ungated ones use the first.
+    ``likelihood_scale`` (``None``: from ``likelihood_reduction``) multiplies the summed log
+    likelihood in the gate. ``final_sparsity``: the target of ``gradual_magnitude`` and
+    ``oneshot_magnitude``; ``oneshot_epoch`` (default ``max(1, epochs // 2)``): the epoch at
+    whose end ``oneshot_magnitude`` prunes.
     ``seed`` fixes the initial network (the same for every method), the batch order and the
     random proposals, so the same seed and arguments give the same history (on CPU).
     ``threads`` sets ``torch.set_num_threads`` for the duration of the call.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    _check_reduction(likelihood_reduction)
+    rates = check_rates(rates)
+    scale = resolve_likelihood_scale(likelihood_reduction, likelihood_scale, len(X_train))
     if beta <= 0:
         raise ValueError(f"beta must be positive, got {beta}")
     if prior_sigma2 <= 0:
         raise ValueError(f"prior_sigma2 must be positive, got {prior_sigma2}")
-    if method == "gradual_magnitude":
+    if method in MATCHED:
         if final_sparsity is None:
             raise ValueError(
-                "gradual_magnitude needs final_sparsity (the sparsity bayes_magnitude reached)"
+                f"{method} needs final_sparsity (the sparsity bayes_magnitude reached)"
             )
         if not 0.0 <= final_sparsity < 1.0:
             raise ValueError(f"final_sparsity must be in [0, 1), got {final_sparsity}")
+    if oneshot_epoch is None:
+        oneshot_epoch = max(1, epochs // 2)
     prev_threads = torch.get_num_threads()
     if threads is not None:
         torch.set_num_threads(int(threads))
@@ -426,12 +465,14 @@ def train_method(
             epochs,
             batch_size,
             lr,
-            rate,
+            rates,
             beta,
             prior_sigma2,
             likelihood_reduction,
+            scale,
             seed,
             final_sparsity,
+            int(oneshot_epoch),
             torch.device(device),
             log,
             eval_batch_size,
@@ -441,6 +482,21 @@ def train_method(
     finally:
         torch.set_num_threads(prev_threads)
         torch.set_flush_denormal(False)
+
+
+def _tried_text(tried: Sequence[tuple[float, float]]) -> str:
+    return ";".join(f"{r:g}:{lb:.6g}" for r, lb in tried)
+
+
+def parse_rates_tried(text: str) -> list[tuple[float, float]]:
+    """``[(rate, log BF), ...]`` from a ``rates_tried`` history entry (empty: none tried)."""
+    if not isinstance(text, str) or not text:
+        return []
+    out = []
+    for part in text.split(";"):
+        r, lb = part.split(":")
+        out.append((float(r), float(lb)))
+    return out
 
 
 def _train(
@@ -453,12 +509,14 @@ def _train(
     epochs: int,
     batch_size: int,
     lr: float,
-    rate: float,
+    rates: tuple[float, ...],
     beta: float,
     prior_sigma2: float,
     reduction: str,
+    scale: float,
     seed: int,
     final_sparsity: float | None,
+    oneshot_epoch: int,
     device: torch.device,
     log: Callable[[str], Any] | None,
     eval_batch_size: int,
@@ -510,41 +568,65 @@ def _train(
         log_bf = d_lik = d_prior = nan
         accepted = False
         proposed_sparsity = nan
+        kept_rate = nan
+        tried: list[tuple[float, float]] = []
         gate_seconds = 0.0
         if method == "unpruned":
             train_ev = ev(Xtr, ytr)
         elif method in GATED:
             current = ev(Xtr, ytr)
             tg = time.perf_counter()
-            proposal = propose_masks(model, rate, GATED[method], g_prune, min_alive)
-            proposed_sparsity = _masks_sparsity(proposal)
-            if proposed_sparsity > mn.sparsity(model):
-                bf = log_bayes_factor(
-                    model, proposal, Xtr, ytr, prior_sigma2, reduction, eval_batch_size, current
-                )
-                log_bf, d_lik, d_prior = bf.log_bf, bf.log_bf_likelihood, bf.log_bf_prior
-                proposed_ev = bf.proposed
-            else:  # nothing left to remove: m' == m, log BF = 0
-                log_bf = d_lik = d_prior = 0.0
-                proposed_ev = current
-            accepted = log_bf > log_beta
-            if accepted:
-                prune_(model, proposal, optimizer)
-                train_ev = proposed_ev
-            else:
-                train_ev = current
+            now = mn.sparsity(model)
+            train_ev = current
+            for r in rates:  # largest first; the first step that passes the gate is kept
+                proposal = propose_masks(model, r, GATED[method], g_prune, min_alive)
+                proposed_sparsity = _masks_sparsity(proposal)
+                if proposed_sparsity > now:
+                    bf = log_bayes_factor(
+                        model,
+                        proposal,
+                        Xtr,
+                        ytr,
+                        prior_sigma2,
+                        reduction,
+                        eval_batch_size,
+                        current,
+                        scale,
+                    )
+                    log_bf, d_lik, d_prior = bf.log_bf, bf.log_bf_likelihood, bf.log_bf_prior
+                    tried.append((r, log_bf))
+                    if log_bf > log_beta:
+                        accepted, kept_rate = True, r
+                        prune_(model, proposal, optimizer)
+                        train_ev = bf.proposed
+                        break
+                else:  # nothing left to remove: m' == m, log BF = 0 (smaller rates too)
+                    log_bf = d_lik = d_prior = 0.0
+                    tried.append((r, 0.0))
+                    break
             gate_seconds = time.perf_counter() - tg
         else:
             before = mn.sparsity(model)
+            proposal = None
             if method == "gradual_magnitude":
                 assert final_sparsity is not None
                 target = cubic_sparsity(epoch, epochs, final_sparsity)
                 proposal = magnitude_masks_at(model, target, min_alive)
+            elif method == "oneshot_magnitude":
+                assert final_sparsity is not None
+                if epoch == oneshot_epoch:
+                    proposal = magnitude_masks_at(model, final_sparsity, min_alive)
             else:
-                proposal = propose_masks(model, rate, UNGATED[method], g_prune, min_alive)
-            proposed_sparsity = _masks_sparsity(proposal)
-            prune_(model, proposal, optimizer)
-            accepted = proposed_sparsity > before
+                kept_rate = rates[0]
+                proposal = propose_masks(model, rates[0], UNGATED[method], g_prune, min_alive)
+            if proposal is not None:
+                proposed_sparsity = _masks_sparsity(proposal)
+                prune_(model, proposal, optimizer)
+                accepted = proposed_sparsity > before
+            else:
+                proposed_sparsity = before
+            if not accepted:
+                kept_rate = nan
             train_ev = ev(Xtr, ytr)
         masked = masked or mn.sparsity(model) > 0
         test_ev = ev(Xte, yte)
@@ -562,20 +644,24 @@ def _train(
             "log_bf_prior": d_prior,
             "accepted": bool(accepted),
             "proposed_sparsity": proposed_sparsity,
+            "rate": kept_rate,
+            "rates_tried": _tried_text(tried),
             "epoch_seconds": time.perf_counter() - t0,
             "gate_seconds": gate_seconds,
         }
         rows.append(row)
         if log is not None:
+            gate = f" tried [{row['rates_tried']}]" if tried else ""
             log(
                 f"{method} epoch {epoch}/{epochs}: train_loss {row['train_loss']:.4f} "
                 f"test_acc {row['test_acc']:.4f} sparsity {row['sparsity']:.4f} "
-                f"log_bf {log_bf:.3g} accepted {row['accepted']} "
+                f"log_bf {log_bf:.3g} accepted {row['accepted']}{gate} "
                 f"({row['epoch_seconds']:.2f} s)"
             )
 
     history = pd.DataFrame(rows, columns=list(HISTORY_COLUMNS))
     history["accepted"] = history["accepted"].astype(bool)
+    history["rates_tried"] = history["rates_tried"].astype(str)
     last = rows[-1] if rows else None
     if last is None:  # epochs == 0: evaluate the initial network
         tr, te = ev(Xtr, ytr), ev(Xte, yte)
@@ -583,6 +669,7 @@ def _train(
     else:
         train_loss, train_acc = last["train_loss"], last["train_acc"]
         test_loss, test_acc = last["test_loss"], last["test_acc"]
+    dense_flops, sparse_flops = mn.flops(model, tuple(Xtr.shape[1:]))
     final = {
         "method": method,
         "test_acc": test_acc,
@@ -595,14 +682,19 @@ def _train(
         "kept_weights": mn.kept_weights(model),
         "n_params": mn.n_params(model),
         "n_weights": mn.n_weights(model),
+        "compression": mn.n_params(model) / mn.kept_params(model),
+        "dense_flops": dense_flops,
+        "sparse_flops": sparse_flops,
         "layer_sparsity": mn.layer_sparsity(model),
         "epochs": epochs,
         "accepted_steps": int(history["accepted"].sum()),
-        "rate": rate,
+        "rates": list(rates),
         "beta": beta,
         "prior_sigma2": prior_sigma2,
         "likelihood_reduction": reduction,
-        "final_sparsity_target": final_sparsity if method == "gradual_magnitude" else None,
+        "likelihood_scale": scale,
+        "effective_sample_size": scale * n_train,
+        "final_sparsity_target": final_sparsity if method in MATCHED else None,
         "seed": seed,
         "seconds": time.perf_counter() - t_start,
         "mean_epoch_seconds": float(history["epoch_seconds"].mean()) if rows else 0.0,

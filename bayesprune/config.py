@@ -85,7 +85,7 @@ def validate_config(config: dict[str, Any], schema_dir: Path = SCHEMA_DIR) -> di
     cannot express (a method listing an undefined dataset, an image dataset in method A).
     """
     schema, registry = load_schemas(schema_dir)
-    cfg = copy.deepcopy(dict(config))
+    cfg = _migrate(copy.deepcopy(dict(config)))
     resample = (cfg.get("method_a") or {}).get("resample") or {}
     if isinstance(resample, dict) and "chains" in resample:
         raise ConfigError(
@@ -155,6 +155,27 @@ def _check_entries(cfg: dict[str, Any]) -> None:
             raise ConfigError(f"datasets.{name}: {err}") from None
 
 
+def _migrate(cfg: dict[str, Any]) -> dict[str, Any]:
+    """Read keys of older configs: ``method_b.rate: r`` is ``method_b.rates: [r]``."""
+    b = cfg.get("method_b")
+    if isinstance(b, dict) and "rate" in b:
+        if "rates" in b:
+            raise ConfigError(
+                "method_b: both `rate` (old key) and `rates` are set; keep only `rates` "
+                "(a list, largest first; `rate: r` is `rates: [r]`)"
+            )
+        b = dict(b)
+        rate = b.pop("rate")
+        b["rates"] = rate if isinstance(rate, list) else [rate]
+        cfg["method_b"] = b
+    return cfg
+
+
+def _check_rates(key: str, rates: list[float]) -> None:
+    if any(b >= a for a, b in zip(rates, rates[1:], strict=False)):
+        raise ConfigError(f"{key}: {rates} must be strictly decreasing (largest rate first)")
+
+
 def _check_references(cfg: dict[str, Any]) -> None:
     _check_entries(cfg)
     _check_sampler_blocks(cfg)
@@ -167,11 +188,15 @@ def _check_references(cfg: dict[str, Any]) -> None:
                     f"(defined: {sorted(datasets)})"
                 )
     methods = cfg["method_b"]["methods"]
-    if "gradual_magnitude" in methods and "bayes_magnitude" not in methods:
-        raise ConfigError(
-            "method_b.methods: gradual_magnitude prunes to the sparsity bayes_magnitude reaches; "
-            "add bayes_magnitude to the list"
-        )
+    for matched in ("gradual_magnitude", "oneshot_magnitude"):
+        if matched in methods and "bayes_magnitude" not in methods:
+            raise ConfigError(
+                f"method_b.methods: {matched} prunes to the sparsity bayes_magnitude reaches; "
+                "add bayes_magnitude to the list"
+            )
+    _check_rates("method_b.rates", cfg["method_b"]["rates"])
+    for i, rates in enumerate(cfg["method_b"]["tradeoff"]["rates"]):
+        _check_rates(f"method_b.tradeoff.rates[{i}]", rates)
     for name in cfg["method_a"]["datasets"]:
         entry = datasets[name]
         if entry.get("reader", {}).get("kind") in ("idx", "cifar") or entry.get("reader", {}).get(

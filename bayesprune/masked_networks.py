@@ -206,3 +206,33 @@ def param_sparsity(model: nn.Module) -> float:
 def layer_sparsity(model: nn.Module) -> dict[str, float]:
     """Fraction of pruned weights per prunable tensor, keyed by weight name."""
     return {name: 1.0 - float(m.mean().item()) for name, _, m in prunable(model)}
+
+
+@torch.no_grad()
+def flops(model: nn.Module, input_shape: Sequence[int]) -> tuple[int, int]:
+    """Multiply-accumulates per example of the masked layers: ``(dense, sparse)``.
+
+    ShrinkBench's count (Blalock et al. 2020): a ``Linear`` layer costs one FLOP per weight,
+    a ``Conv2d`` one per weight and output position; the sparse count takes only the kept
+    (unmasked) weights. Biases, activations and pooling are not counted. ``input_shape``
+    excludes the batch dimension.
+    """
+    positions: dict[int, int] = {}
+
+    def hook(module: nn.Module, _inp: Any, out: torch.Tensor) -> None:
+        positions[id(module)] = int(out[0, 0].numel()) if out.dim() > 2 else 1
+
+    layers = [m for _, m in masked_layers(model)]
+    handles = [m.register_forward_hook(hook) for m in layers]
+    was_training = model.training
+    try:
+        model.eval()
+        param = next(model.parameters())
+        model(torch.zeros((1, *[int(s) for s in input_shape]), device=param.device))
+    finally:
+        model.train(was_training)
+        for h in handles:
+            h.remove()
+    dense = sum(m.weight.numel() * positions[id(m)] for m in layers)
+    sparse = sum(int(m.mask.sum().item()) * positions[id(m)] for m in layers)
+    return int(dense), int(sparse)

@@ -17,7 +17,7 @@ Conventions shared by all method-A figures:
   Colours: full dark grey, pruned orange, resampled blue; the unpruned deterministic network
   (trained with Adam) is a grey dash-dotted line.
 
-Method-B figures colour the six training methods consistently (:data:`METHOD_COLORS`).
+Method-B figures and tables are in :mod:`bayesprune.plots_method_b`.
 """
 
 from __future__ import annotations
@@ -53,31 +53,6 @@ CRITERION_LABELS = {
     "rnd": "RND (random)",
     "mag": "MAG (magnitude)",
 }
-METHOD_LABELS = {
-    "unpruned": "unpruned",
-    "bayes_random": "Bayes-factor random",
-    "bayes_magnitude": "Bayes-factor magnitude",
-    "random": "random (no gate)",
-    "magnitude": "magnitude (no gate)",
-    "gradual_magnitude": "gradual magnitude",
-}
-METHOD_COLORS = {
-    "unpruned": "#333333",
-    "bayes_random": "#4c72b0",
-    "bayes_magnitude": "#c44e52",
-    "random": "#8eb4e3",
-    "magnitude": "#e89a9c",
-    "gradual_magnitude": "#55a868",
-}
-METHOD_LINESTYLES = {"random": "--", "magnitude": "--", "gradual_magnitude": "-."}
-METHOD_MARKERS = {
-    "unpruned": "s",
-    "bayes_random": "o",
-    "bayes_magnitude": "D",
-    "random": "v",
-    "magnitude": "^",
-    "gradual_magnitude": "P",
-}
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -103,10 +78,6 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = DPI) -> No
 
 def criterion_label(criterion: str) -> str:
     return CRITERION_LABELS.get(str(criterion), str(criterion).upper())
-
-
-def method_label(method: str) -> str:
-    return METHOD_LABELS.get(str(method), str(method))
 
 
 def rate_text(rate: float) -> str:
@@ -872,208 +843,6 @@ def reliability_figure(
     return fig
 
 
-# ----------------------------------------------------------------------------- method B
-def _methods(frame: pd.DataFrame) -> list[str]:
-    return _ordered(frame["method"], list(METHOD_LABELS))
-
-
-def _integer_x(ax: plt.Axes) -> None:
-    from matplotlib.ticker import MaxNLocator
-
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-
-
-def _method_handles(methods: Sequence[str]) -> list[Line2D]:
-    return [
-        Line2D(
-            [],
-            [],
-            color=METHOD_COLORS.get(m, "0.5"),
-            marker=METHOD_MARKERS.get(m, "o"),
-            ms=5,
-            ls=METHOD_LINESTYLES.get(m, "-"),
-            label=method_label(m),
-        )
-        for m in methods
-    ]
-
-
-def bf_accuracy_figure(epochs: pd.DataFrame, title: str | None = None) -> Figure:
-    """Method B: test and training accuracy per epoch per method (mean over replicates, min-max shaded)."""
-    methods = _methods(epochs)
-    with _style():
-        fig = _figure(10.0, 4.0)
-        axes = fig.subplots(1, 2, sharex=True)
-        for ax, col, label in (
-            (axes[0], "test_acc", "test accuracy (%)"),
-            (axes[1], "train_acc", "training accuracy (%)"),
-        ):
-            for m in methods:
-                sub = epochs[epochs["method"] == m]
-                agg = sub.groupby("epoch")[col].agg(["mean", "min", "max"]) * 100
-                color = METHOD_COLORS.get(m, "0.5")
-                ax.fill_between(agg.index, agg["min"], agg["max"], color=color, alpha=0.15, lw=0)
-                ax.plot(
-                    agg.index,
-                    agg["mean"],
-                    color=color,
-                    marker=METHOD_MARKERS.get(m, "o"),
-                    ms=4,
-                    lw=1.4,
-                    ls=METHOD_LINESTYLES.get(m, "-"),
-                )
-            ax.set_xlabel("epoch")
-            ax.set_ylabel(label)
-            _integer_x(ax)
-        fig.legend(handles=_method_handles(methods), loc="outside right center", frameon=False)
-        fig.suptitle(title or "Accuracy per epoch (mean over replicates; shaded: min-max)")
-    return fig
-
-
-def bf_sparsity_figure(epochs: pd.DataFrame, title: str | None = None) -> Figure:
-    """Method B: sparsity of the prunable weights per epoch; filled markers where a pruning step
-    was kept, crosses where a gated step was proposed and rejected. Thin lines are replicates."""
-    methods = _methods(epochs)
-    with _style():
-        fig = _figure(9.0, 4.2)
-        ax = fig.subplots()
-        for m in methods:
-            color = METHOD_COLORS.get(m, "0.5")
-            for _, rep in epochs[epochs["method"] == m].groupby("rep"):
-                rep = rep.sort_values("epoch")
-                ax.plot(
-                    rep["epoch"],
-                    100 * rep["sparsity"],
-                    color=color,
-                    lw=1.2,
-                    alpha=0.8,
-                    ls=METHOD_LINESTYLES.get(m, "-"),
-                )
-                acc = rep["accepted"].astype(bool)
-                ax.scatter(
-                    rep.loc[acc, "epoch"],
-                    100 * rep.loc[acc, "sparsity"],
-                    color=color,
-                    marker=METHOD_MARKERS.get(m, "o"),
-                    s=28,
-                    zorder=3,
-                    edgecolor="black",
-                    lw=0.4,
-                )
-                rejected = ~acc & rep["log_bf"].notna()
-                ax.scatter(
-                    rep.loc[rejected, "epoch"],
-                    100 * rep.loc[rejected, "sparsity"],
-                    color=color,
-                    marker="x",
-                    s=30,
-                    zorder=3,
-                )
-        ax.set_xlabel("epoch")
-        _integer_x(ax)
-        ax.set_ylabel("sparsity of prunable weights (%)")
-        ax.set_ylim(-2, 102)
-        handles = _method_handles(methods) + [
-            Line2D([], [], marker="o", ls="", color="0.5", mec="black", label="pruning step kept"),
-            Line2D([], [], marker="x", ls="", color="0.3", label="gated step rejected"),
-        ]
-        fig.legend(handles=handles, loc="outside right center", frameon=False)
-        fig.suptitle(title or "Sparsity per epoch")
-    return fig
-
-
-def bf_log_bf_figure(epochs: pd.DataFrame, log_beta: float, title: str | None = None) -> Figure:
-    """Method B: log Bayes factor of each proposed step against the threshold log beta.
-
-    One panel per gated method; the total (markers filled when accepted, hollow when rejected)
-    and its likelihood and prior parts. Symmetric-log y axis (the summed likelihood makes log
-    BF large).
-    """
-    gated = [
-        m for m in _methods(epochs) if epochs.loc[epochs["method"] == m, "log_bf"].notna().any()
-    ]
-    n = max(len(gated), 1)
-    with _style():
-        fig = _figure(4.6 * n + 0.4, 4.2)
-        axes = fig.subplots(1, n, squeeze=False, sharey=True)[0]
-        for ax, m in zip(axes, gated, strict=False):
-            color = METHOD_COLORS.get(m, "0.5")
-            for _, rep in epochs[epochs["method"] == m].groupby("rep"):
-                rep = rep.sort_values("epoch")
-                ax.plot(rep["epoch"], rep["log_bf_likelihood"], color="0.45", ls="--", lw=1.0)
-                ax.plot(rep["epoch"], rep["log_bf_prior"], color="0.45", ls=":", lw=1.2)
-                ax.plot(rep["epoch"], rep["log_bf"], color=color, lw=1.4)
-                acc = rep["accepted"].astype(bool)
-                ax.scatter(
-                    rep.loc[acc, "epoch"],
-                    rep.loc[acc, "log_bf"],
-                    color=color,
-                    s=30,
-                    zorder=3,
-                    edgecolor="black",
-                    lw=0.4,
-                )
-                ax.scatter(
-                    rep.loc[~acc, "epoch"],
-                    rep.loc[~acc, "log_bf"],
-                    facecolor="white",
-                    edgecolor=color,
-                    s=30,
-                    zorder=3,
-                    lw=1.2,
-                )
-            ax.axhline(log_beta, color="#c44e52", lw=1.3)
-            ax.set_yscale("symlog", linthresh=1.0)
-            ax.set_title(method_label(m))
-            ax.set_xlabel("epoch")
-            _integer_x(ax)
-        axes[0].set_ylabel("log Bayes factor (pruned vs current mask)")
-        if not gated:
-            _empty(axes[0], "no gated method in this run")
-        handles = [
-            Line2D([], [], color="0.3", marker="o", mec="black", label="log BF, step kept"),
-            Line2D([], [], color="0.3", marker="o", mfc="white", label="log BF, step rejected"),
-            Line2D([], [], color="0.45", ls="--", label="likelihood part"),
-            Line2D([], [], color="0.45", ls=":", label="prior part"),
-            Line2D([], [], color="#c44e52", label=f"log beta = {log_beta:.3f}"),
-        ]
-        fig.legend(handles=handles, loc="outside lower center", ncols=5, frameon=False)
-        fig.suptitle(title or "Bayes-factor gate per epoch (accept when log BF > log beta)")
-    return fig
-
-
-def bf_final_figure(finals: pd.DataFrame, title: str | None = None) -> Figure:
-    """Method B: final test accuracy vs achieved sparsity of every method (small: replicates,
-    large with whiskers: mean ± std across replicates)."""
-    methods = _methods(finals)
-    with _style():
-        fig = _figure(8.0, 4.6)
-        ax = fig.subplots()
-        for m in methods:
-            sub = finals[finals["method"] == m]
-            x, y = 100 * sub["sparsity"].astype(float), 100 * sub["test_acc"].astype(float)
-            color, marker = METHOD_COLORS.get(m, "0.5"), METHOD_MARKERS.get(m, "o")
-            ax.scatter(x, y, color=color, marker=marker, s=18, alpha=0.5)
-            ax.errorbar(
-                x.mean(),
-                y.mean(),
-                xerr=x.std(ddof=1) if len(sub) > 1 else None,
-                yerr=y.std(ddof=1) if len(sub) > 1 else None,
-                color=color,
-                marker=marker,
-                ms=9,
-                mec="black",
-                mew=0.6,
-                capsize=3,
-            )
-        ax.set_xlabel("sparsity of prunable weights (%)")
-        ax.set_ylabel("final test accuracy (%)")
-        ax.set_xlim(-3, 103)
-        fig.legend(handles=_method_handles(methods), loc="outside right center", frameon=False)
-        fig.suptitle(title or "Final test accuracy vs sparsity")
-    return fig
-
-
 # ----------------------------------------------------------------------------- loaders
 def run_arrays(arrays: dict[str, np.ndarray], run: int = 0) -> dict[str, np.ndarray]:
     """One run's predictive arrays from a stage's ``predictive.npz`` (arrays with a leading
@@ -1252,25 +1021,6 @@ def headline_method_a(table: pd.DataFrame, unpruned: pd.DataFrame | None = None)
     )
     out["rate"] = out["rate"].map(rate_text)
     return out.rename(columns={"rate": "removed", "of": "total params"})
-
-
-def headline_method_b(finals: pd.DataFrame) -> pd.DataFrame:
-    """Method B headline: per dataset and method, final test accuracy (%), sparsity (%) and
-    kept parameters, mean ± std across replicates; accepted pruning steps (mean)."""
-    from .tables import mean_pm
-
-    frame = finals.copy()
-    frame["test accuracy (%)"] = 100 * frame["test_acc"].astype(float)
-    frame["sparsity (%)"] = 100 * frame["sparsity"].astype(float)
-    frame["kept params"] = frame["kept_params"].astype(float)
-    cols = ["test accuracy (%)", "sparsity (%)", "kept params"]
-    if "accepted_steps" in frame.columns:
-        frame["accepted steps"] = frame["accepted_steps"].astype(float)
-        cols.append("accepted steps")
-    frame["method"] = pd.Categorical(frame["method"], _methods(frame), ordered=True)
-    frame = frame.sort_values(["dataset", "method"])
-    frame["method"] = frame["method"].astype(str)
-    return mean_pm(frame, ["dataset", "method"], cols, digits=4)
 
 
 def table_html(frame: pd.DataFrame, title: str, note: str = "") -> str:

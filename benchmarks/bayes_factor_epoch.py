@@ -63,7 +63,7 @@ def main() -> None:
     common = dict(
         batch_size=64,
         lr=1e-3,
-        rate=args.rate,
+        rates=[args.rate],
         beta=args.beta,
         prior_sigma2=args.prior_sigma2,
         likelihood_reduction="sum",
@@ -154,7 +154,7 @@ def main() -> None:
             LENET,
             epochs=args.epochs,
             threads=2,
-            **{**common, "rate": rate},
+            **{**common, "rates": [rate]},
         )
         lb = ", ".join(f"{v:.3g}" for v in h["log_bf"])
         print(

@@ -67,6 +67,7 @@ def _alternatives(values):
 wildcard_constraints:
     dataset=_alternatives(sorted(DATASETS)),
     rep=r"\d+",
+    seed=r"\d+",
     criterion=_alternatives(CRITERIA),
     rate=_alternatives(RATES),
     method=_alternatives(B_METHODS),
@@ -159,6 +160,8 @@ def table_targets():
         ]
     if B_DATASETS:
         out += ["results/tables/bayes_factor.csv"]
+        if B["tradeoff"]["seeds"]:
+            out += ["results/tables/bayes_factor_tradeoff.csv"]
     return out
 
 
@@ -191,7 +194,7 @@ def split_files(wildcards):
 
 def gradual_target_input(wildcards):
     """Gradual magnitude pruning aims at the sparsity the Bayesian magnitude run reached."""
-    if wildcards.method == "gradual_magnitude":
+    if wildcards.method in ("gradual_magnitude", "oneshot_magnitude"):
         return {
             "reference": f"results/method_b/{wildcards.dataset}/rep{wildcards.rep}/bayes_magnitude/final.json"
         }
@@ -281,7 +284,30 @@ def a_diagnostic_params(wildcards):
 
 
 def b_params(wildcards):
-    return {k: v for k, v in B.items() if k not in ("datasets", "methods")}
+    return {k: v for k, v in B.items() if k not in ("datasets", "methods", "tradeoff")}
+
+
+def b_tradeoff_params(wildcards):
+    grid = {k: v for k, v in B["tradeoff"].items() if k != "seeds"}
+    return {"train": B["train"], "grid": grid}
+
+
+def b_tradeoff_seed(wildcards):
+    return derive_seed(SEED, "tradeoff", wildcards.dataset, wildcards.seed)
+
+
+def b_tradeoff_all(dataset=None):
+    """Every trade-off study file (one per dataset and seed), or those of one dataset."""
+    names = B_DATASETS if dataset is None else [dataset]
+    return [
+        f"results/method_b/{d}/tradeoff/seed{s}.csv"
+        for d in names
+        for s in range(B["tradeoff"]["seeds"])
+    ]
+
+
+def b_tradeoff_dataset_files(wildcards):
+    return b_tradeoff_all(wildcards.dataset)
 
 
 def device(wildcards):

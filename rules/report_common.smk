@@ -178,7 +178,8 @@ def log_beta(wildcards):
 
 
 def b_settings(wildcards):
-    return {k: B[k] for k in ("rate", "beta", "likelihood_reduction") if k in B}
+    keys = ("rates", "beta", "likelihood_reduction", "likelihood_scale", "prior_sigma2")
+    return {k: B[k] for k in keys if k in B}
 
 
 def provenance_params(wildcards):
@@ -249,6 +250,8 @@ def report_targets():
             f"{fig}/{k}.png"
             for k in ("accuracy", "sparsity", "log_bayes_factor", "final")
         ]
+        if B["tradeoff"]["seeds"]:
+            out.append(f"{fig}/tradeoff.png")
     if B_DATASETS:
         out += [f"results/tables/headline_method_b.{x}" for x in ("csv", "md", "html")]
     return out

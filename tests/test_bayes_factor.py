@@ -222,7 +222,7 @@ def test_pruned_weights_stay_zero_and_masks_only_grow(digits) -> None:
 def test_run_method_keeps_pruned_zero_and_masks_grow(digits) -> None:
     Xtr, ytr, Xte, yte = digits
     res = bf.train_method(
-        "magnitude", Xtr, ytr, Xte, yte, {"kind": "mlp", "hidden": [16]}, epochs=3, rate=0.5
+        "magnitude", Xtr, ytr, Xte, yte, {"kind": "mlp", "hidden": [16]}, epochs=3, rates=0.5
     )
     h = res.history
     assert (np.diff(h["sparsity"]) > 0).all()
@@ -232,7 +232,7 @@ def test_run_method_keeps_pruned_zero_and_masks_grow(digits) -> None:
 
 def test_same_seed_same_history(digits) -> None:
     Xtr, ytr, Xte, yte = digits
-    kw = dict(epochs=3, batch_size=32, rate=0.3, beta=1e-3, seed=7)
+    kw = dict(epochs=3, batch_size=32, rates=0.3, beta=1e-3, seed=7)
     cfg = {"kind": "mlp", "hidden": [16]}
     h1, f1 = bf.run_method("bayes_random", Xtr, ytr, Xte, yte, cfg, **kw)
     h2, f2 = bf.run_method("bayes_random", Xtr, ytr, Xte, yte, cfg, **kw)
@@ -246,11 +246,11 @@ def test_same_seed_same_history(digits) -> None:
 def test_every_method_end_to_end(digits) -> None:
     Xtr, ytr, Xte, yte = digits
     cfg = {"kind": "mlp", "hidden": [32, 16]}
-    common = dict(epochs=3, batch_size=64, lr=1e-2, rate=0.5, beta=3.0, prior_sigma2=1.0, seed=1)
+    common = dict(epochs=3, batch_size=64, lr=1e-2, rates=0.5, beta=3.0, prior_sigma2=1.0, seed=1)
     finals = {}
     for method in bf.METHODS:
         kw = dict(common)
-        if method == "gradual_magnitude":
+        if method in bf.MATCHED:
             kw["final_sparsity"] = 0.6
         h, f = bf.run_method(method, Xtr, ytr, Xte, yte, cfg, **kw)
         assert list(h.columns) == list(bf.HISTORY_COLUMNS)
@@ -276,6 +276,7 @@ def test_every_method_end_to_end(digits) -> None:
     assert finals["random"]["sparsity"] == pytest.approx(1 - 0.5**3, abs=0.01)
     assert finals["magnitude"]["accepted_steps"] == 3
     assert finals["gradual_magnitude"]["sparsity"] == pytest.approx(0.6, abs=0.01)
+    assert finals["oneshot_magnitude"]["sparsity"] == pytest.approx(0.6, abs=0.01)
     # every method starts from the same initial network
     with pytest.raises(ValueError):
         bf.run_method("gradual_magnitude", Xtr, ytr, Xte, yte, cfg, epochs=1)
@@ -288,8 +289,110 @@ def test_every_method_end_to_end(digits) -> None:
         yte,
         {"kind": "cnn", "channels": [4], "hidden": [8]},
         epochs=2,
-        rate=0.3,
+        rates=[0.3],
         likelihood_reduction="mean",
         beta=1.0,
     )
     assert f["sparsity"] > 0 and f["accepted_steps"] >= 1
+
+
+# --------------------------------------------------------------------------- rates, scale, one-shot
+
+
+def test_likelihood_scale_interpolates_between_mean_and_sum(digits) -> None:
+    Xtr, ytr, _, _ = digits
+    X, y = torch.from_numpy(Xtr), torch.from_numpy(ytr)
+    model = _trained(digits, epochs=3)
+    proposal = bf.propose_masks(model, 0.5, "magnitude")
+    total = bf.log_bayes_factor(model, proposal, X, y, 1.0, "sum")
+    mean = bf.log_bayes_factor(model, proposal, X, y, 1.0, "mean")
+    assert math.isclose(mean.log_bf_likelihood, total.log_bf_likelihood / len(y), rel_tol=1e-12)
+    for scale in (1.0, 0.1, 1 / len(y)):
+        res = bf.log_bayes_factor(model, proposal, X, y, 1.0, "sum", likelihood_scale=scale)
+        assert math.isclose(res.log_bf_likelihood, scale * total.log_bf_likelihood, rel_tol=1e-12)
+        assert res.log_bf_prior == total.log_bf_prior  # the prior part is not scaled
+    assert bf.resolve_likelihood_scale("mean", None, 400) == 1 / 400
+    assert bf.resolve_likelihood_scale("mean", 0.2, 400) == 0.2  # an explicit scale wins
+    for bad in (0.0, 1.5, -1.0):
+        with pytest.raises(ValueError, match="likelihood_scale"):
+            bf.resolve_likelihood_scale("sum", bad, 400)
+
+
+def test_rates_step_down_until_one_passes(digits) -> None:
+    Xtr, ytr, Xte, yte = digits
+    rates = [0.75, 0.5, 0.25, 0.1]
+    cfg = {"kind": "mlp", "hidden": [64], "hidden_activation": "relu"}
+    kw = dict(epochs=8, batch_size=32, lr=3e-3, rates=rates, beta=1.0, seed=3)
+    h, f = bf.run_method("bayes_magnitude", Xtr, ytr, Xte, yte, cfg, likelihood_scale=0.3, **kw)
+    log_beta = math.log(1.0)
+    assert f["rates"] == rates and f["likelihood_scale"] == 0.3
+    assert f["effective_sample_size"] == pytest.approx(0.3 * len(ytr))
+    prev = 0.0
+    for _, row in h.iterrows():
+        tried = bf.parse_rates_tried(row["rates_tried"])
+        assert [r for r, _ in tried] == rates[: len(tried)]  # largest first, in order
+        assert all(lb <= log_beta for _, lb in tried[:-1])  # every earlier rate failed
+        if row["accepted"]:
+            assert tried[-1][1] > log_beta and row["rate"] == tried[-1][0]
+            assert row["log_bf"] == pytest.approx(tried[-1][1], rel=1e-5)
+            assert row["sparsity"] > prev
+        else:
+            assert len(tried) == len(rates) and math.isnan(row["rate"])
+            assert row["sparsity"] == prev
+        prev = row["sparsity"]
+    # at this scale the gate visibly accepts some steps and rejects others
+    assert 0 < h["accepted"].sum() < len(h)
+    assert (
+        h.loc[h["accepted"], "rate"] < rates[0]
+    ).any()  # a smaller rate passed where 0.75 failed
+    # the summed likelihood (scale 1) keeps fewer weights out than the tempered gate
+    _, f_sum = bf.run_method("bayes_magnitude", Xtr, ytr, Xte, yte, cfg, **kw)
+    assert f_sum["sparsity"] < f["sparsity"]
+    # a number is the one-element list: the paper's single rate
+    h1, _ = bf.run_method("bayes_magnitude", Xtr, ytr, Xte, yte, cfg, **{**kw, "rates": 0.5})
+    h2, _ = bf.run_method("bayes_magnitude", Xtr, ytr, Xte, yte, cfg, **{**kw, "rates": [0.5]})
+    cols = [c for c in bf.HISTORY_COLUMNS if not c.endswith("seconds")]
+    assert h1[cols].equals(h2[cols])
+    for bad in ([], [0.5, 0.75], [0.5, 0.5], [1.0]):
+        with pytest.raises(ValueError, match="rate"):
+            bf.check_rates(bad)
+
+
+def test_oneshot_prunes_once_then_fine_tunes(digits) -> None:
+    Xtr, ytr, Xte, yte = digits
+    cfg = {"kind": "mlp", "hidden": [32]}
+    res = bf.train_method(
+        "oneshot_magnitude", Xtr, ytr, Xte, yte, cfg, epochs=5, final_sparsity=0.8, seed=2
+    )
+    h = res.history
+    assert list(h["sparsity"][:1]) == [0.0]  # dense until epoch 5 // 2 = 2
+    assert h["accepted"].tolist() == [False, True, False, False, False]
+    assert h["sparsity"].iloc[1:].tolist() == pytest.approx([h["sparsity"].iloc[1]] * 4)
+    assert h["sparsity"].iloc[-1] == pytest.approx(0.8, abs=0.01)
+    for _, w, m in mn.prunable(res.model):
+        assert bool((w[m == 0] == 0).all())  # fine-tuning leaves pruned weights at 0
+    late = bf.train_method(
+        "oneshot_magnitude", Xtr, ytr, Xte, yte, cfg, epochs=5, final_sparsity=0.8, oneshot_epoch=4
+    ).history
+    assert late["accepted"].tolist() == [False, False, False, True, False]
+    with pytest.raises(ValueError, match="final_sparsity"):
+        bf.train_method("oneshot_magnitude", Xtr, ytr, Xte, yte, cfg, epochs=2)
+
+
+def test_flops_count_kept_weights_per_output_position() -> None:
+    lenet = mn.build_network({"kind": "mlp", "hidden": [300, 100]}, (1, 28, 28), 10)
+    assert mn.flops(lenet, (1, 28, 28)) == (266200, 266200)
+    name, _, m = mn.prunable(lenet)[0]
+    mask = torch.ones_like(m)
+    mask.view(-1)[:1000] = 0
+    mn.set_masks(lenet, {name: mask})
+    assert mn.flops(lenet, (1, 28, 28)) == (266200, 265200)
+    cnn = mn.build_network({"kind": "cnn", "channels": [4], "hidden": [8]}, (1, 8, 8), 10)
+    # conv 3x3 (1 -> 4 channels) at 8 x 8 positions, then 4*4*4 -> 8 -> 10
+    dense = 4 * 9 * 64 + 64 * 8 + 8 * 10
+    assert mn.flops(cnn, (1, 8, 8)) == (dense, dense)
+    name, _, m = mn.prunable(cnn)[0]
+    mask = torch.ones_like(m)
+    mask.view(-1)[:9] = 0  # one output channel's kernel: 9 weights x 64 positions
+    mn.set_masks(cnn, {name: mask})
+    assert mn.flops(cnn, (1, 8, 8)) == (dense, dense - 9 * 64)

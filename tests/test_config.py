@@ -116,6 +116,62 @@ def test_gradual_needs_bayes_magnitude():
     )
 
 
+def test_oneshot_needs_bayes_magnitude():
+    _rejected(
+        lambda c: c["method_b"].update(methods=["unpruned", "oneshot_magnitude"]),
+        "oneshot_magnitude",
+        "bayes_magnitude",
+    )
+
+
+def test_old_rate_key_is_read_as_a_one_element_list():
+    cfg = _base()
+    del cfg["method_b"]["rates"]
+    cfg["method_b"]["rate"] = 0.5
+    before = copy.deepcopy(cfg)
+    out = validate_config(cfg)
+    assert out["method_b"]["rates"] == [0.5] and "rate" not in out["method_b"]
+    assert cfg == before  # the caller's dict is left alone
+    cfg["method_b"]["rates"] = [0.5]
+    with pytest.raises(ConfigError, match="both `rate`"):
+        validate_config(cfg)
+
+
+def test_method_b_defaults_and_gate_keys():
+    base = _base()
+    base["method_b"] = {"datasets": ["digits"]}
+    b = validate_config(base)["method_b"]
+    assert b["rates"] == [0.75] and b["likelihood_scale"] is None
+    assert b["tradeoff"]["design"] == "one_at_a_time"
+    assert b["tradeoff"]["baseline_sparsities"] == [0.5, 0.75, 0.9, 0.95]
+
+
+@pytest.mark.parametrize(
+    "mutate, names",
+    [
+        (lambda c: c["method_b"].update(rates=[0.5, 0.75]), ["method_b.rates", "decreasing"]),
+        (lambda c: c["method_b"].update(rates=[]), ["method_b.rates"]),
+        (lambda c: c["method_b"].update(rates=[1.0]), ["method_b.rates"]),
+        (lambda c: c["method_b"].update(likelihood_scale=1.5), ["method_b.likelihood_scale"]),
+        (lambda c: c["method_b"].update(likelihood_scale=0), ["method_b.likelihood_scale"]),
+        (
+            lambda c: c["method_b"].update(tradeoff={"rates": [[0.75], [0.1, 0.5]]}),
+            ["method_b.tradeoff.rates[1]", "decreasing"],
+        ),
+        (
+            lambda c: c["method_b"].update(tradeoff={"likelihood_scale": ["half"]}),
+            ["method_b.tradeoff.likelihood_scale"],
+        ),
+        (
+            lambda c: c["method_b"].update(tradeoff={"design": "latin"}),
+            ["method_b.tradeoff.design"],
+        ),
+    ],
+)
+def test_method_b_gate_settings_are_checked(mutate, names):
+    _rejected(mutate, *names)
+
+
 def test_validation_does_not_mutate_input():
     cfg = _base()
     before = copy.deepcopy(cfg)

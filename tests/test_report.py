@@ -36,7 +36,7 @@ EXPECTED = {
     },
     **{
         f"results/figures/method_b/digits/{n}.png": "digits"
-        for n in ("accuracy", "sparsity", "log_bayes_factor", "final")
+        for n in ("accuracy", "sparsity", "log_bayes_factor", "final", "tradeoff")
     },
     "results/tables/headline_method_a.html": "Method A",
     "results/tables/headline_method_b.html": "Method B",

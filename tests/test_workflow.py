@@ -55,6 +55,26 @@ def test_tables_have_the_expected_rows(tiny_run):
     assert len(bf) == 6 and set(bf["method"]) >= {"bayes_random", "gradual_magnitude"}
     unpruned = pd.read_csv(tiny_run / "results/tables/unpruned.csv")
     assert len(unpruned) == 2
+    epochs = pd.read_csv(tiny_run / "results/tables/bayes_factor_epochs.csv")
+    gated = epochs[epochs["method"].str.startswith("bayes_")]
+    assert gated["rates_tried"].str.startswith("0.75:").all()  # the largest rate first
+
+
+def test_tradeoff_study_outputs(tiny_run):
+    study = pd.read_csv(tiny_run / "results/tables/bayes_factor_tradeoff.csv")
+    assert sorted(study["seed"].unique()) == [0, 1]
+    for _, rows in study.groupby("seed"):
+        assert (rows["method"] == "unpruned").sum() == 1
+        assert (rows["method"] == "bayes_magnitude").sum() == 1
+        for base in ("gradual_magnitude", "oneshot_magnitude"):
+            assert 0.5 in set(rows.loc[rows["method"] == base, "target_sparsity"].round(6))
+    assert {"compression", "dense_flops", "sparse_flops", "sparsity", "test_acc"} <= set(study)
+    matched = pd.read_csv(tiny_run / "results/tables/bayes_factor_tradeoff_matched.csv")
+    assert len(matched) == 2  # one gated run per seed
+    md = (tiny_run / "results/tables/bayes_factor_tradeoff.md").read_text()
+    assert "| digits | unpruned | dense |" in md
+    png = tiny_run / "results/figures/method_b/digits/tradeoff.png"
+    assert png.stat().st_size > 20_000
 
 
 def test_pruned_masks_have_the_configured_size(tiny_run):
@@ -159,6 +179,21 @@ def test_config_change_reruns_exactly_the_affected_jobs(tiny_run, tmp_path):
     counts = _job_counts(result.stdout + result.stderr)
     assert counts.get("resample") == 4, counts
     assert not {"sample", "prune", "train_unpruned", "prepare", "bf_train", "curve"} & set(counts)
+
+
+def test_tradeoff_grid_change_reruns_only_the_study(tiny_run, tmp_path):
+    text = (ROOT / "tests/configs/tiny.yaml").read_text()
+    changed = tmp_path / "tiny_grid.yaml"
+    changed.write_text(text.replace("    likelihood_scale: [0.1]", "    likelihood_scale: [0.2]"))
+    assert changed.read_text() != text
+    result = snakemake(
+        tiny_run, "--configfile", str(changed), "--config", f"mirror={SHARED}", "--dry-run"
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    counts = _job_counts(result.stdout + result.stderr)
+    assert counts.get("bf_tradeoff") == 2, counts
+    assert {"table_bf_tradeoff", "plot_bf_tradeoff"} <= set(counts), counts
+    assert not {"bf_train", "prepare", "sample", "table_bayes_factor"} & set(counts), counts
 
 
 def test_more_replicates_add_jobs_without_touching_existing_ones(tiny_run, tmp_path):

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from bayesprune import plots
+from bayesprune import plots_method_b as plots
 from bayesprune.io import logged
 
 with logged(snakemake.log[0]) as log:
@@ -12,15 +12,15 @@ with logged(snakemake.log[0]) as log:
     finals = pd.read_csv(snakemake.input.finals)
     finals = finals[finals["dataset"] == dataset]
     s = snakemake.params.settings
-    gate = (
-        f"r = {s.get('rate')}, beta = {s.get('beta')}, {s.get('likelihood_reduction')} likelihood"
-    )
+    gated = finals[finals["method"].str.startswith("bayes_")]
+    n_eff = gated["effective_sample_size"].iloc[0] if len(gated) else None
+    gate = plots.gate_text(s, n_eff)
     out = snakemake.output
     plots.save_figure(
         plots.bf_accuracy_figure(epochs, title=f"{dataset}: accuracy per epoch"), out.accuracy
     )
     plots.save_figure(
-        plots.bf_sparsity_figure(epochs, title=f"{dataset}: sparsity per epoch ({gate})"),
+        plots.bf_sparsity_figure(epochs, title=f"{dataset}: sparsity per epoch\n{gate}"),
         out.sparsity,
     )
     plots.save_figure(

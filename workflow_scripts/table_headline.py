@@ -20,13 +20,14 @@ with logged(snakemake.log[0]) as log:
             "resampling. kept params of total params remain after pruning."
         )
     else:
-        table = plots.headline_method_b(pd.read_csv(snakemake.input.finals))
+        from bayesprune import plots_method_b
+
+        table = plots_method_b.headline_method_b(pd.read_csv(snakemake.input.finals))
         s = snakemake.params.settings
         title = "Method B: Bayes-factor pruning during training (mean ± std across replicates)"
         note = (
-            f"Final test accuracy, sparsity of the prunable weights and kept parameters; step "
-            f"rate r = {s.get('rate')}, beta = {s.get('beta')}, "
-            f"{s.get('likelihood_reduction')} likelihood."
+            "Final test accuracy, sparsity of the prunable weights and kept parameters; "
+            f"gate: {plots_method_b.gate_text(s)}."
         )
     if snakemake.params.method == "a":
         full = pd.read_csv(snakemake.input.full)

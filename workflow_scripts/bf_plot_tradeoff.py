@@ -1,0 +1,16 @@
+"""Method B: test accuracy vs compression ratio of every method of the trade-off study."""
+
+import pandas as pd
+
+from bayesprune import plots_method_b
+from bayesprune.io import logged
+
+with logged(snakemake.log[0]) as log:
+    dataset = snakemake.wildcards.dataset
+    study = pd.read_csv(snakemake.input[0])
+    study = study[study["dataset"] == dataset]
+    fig = plots_method_b.tradeoff_figure(
+        study, title=f"{dataset}: test accuracy vs compression ({study['seed'].nunique()} seeds)"
+    )
+    plots_method_b.save_figure(fig, snakemake.output[0])
+    log.info("%d runs", len(study))
