@@ -141,6 +141,20 @@ def test_config_change_reruns_exactly_the_affected_jobs(tiny_run, tmp_path):
     assert not {"sample", "prune", "train_unpruned", "prepare", "bf_train", "curve"} & set(counts)
 
 
+def test_nested_command_line_override_is_typed_and_merged(tiny_run):
+    # --config values are typed as YAML and nested mappings merge key by key
+    result = snakemake(
+        tiny_run,
+        *tiny_args(),
+        "method_a={resample: {samples: 240}}",
+        "--dry-run",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    counts = _job_counts(result.stdout + result.stderr)
+    assert counts.get("resample") == 4, counts
+    assert not {"sample", "prune", "train_unpruned", "prepare", "bf_train", "curve"} & set(counts)
+
+
 def test_more_replicates_add_jobs_without_touching_existing_ones(tiny_run, tmp_path):
     text = (ROOT / "tests/configs/tiny.yaml").read_text()
     more = tmp_path / "tiny_more.yaml"
