@@ -26,6 +26,7 @@ include: "rules/resample.smk"
 include: "rules/bayes_factor.smk"
 include: "rules/tables.smk"
 include: "rules/report.smk"
+include: "rules/model_comparison.smk"
 
 
 rule all:

@@ -737,9 +737,7 @@ def run_chains(
         assert progress is not None
         elapsed = elapsed_before + now - t_start
         scale = None if da is None else np.exp(da_x if done < n_burn else da_xbar)
-        progress(
-            Progress(done, n_iter, rate, acc, int(n_div.sum()), elapsed, scale, n_burn, K)
-        )
+        progress(Progress(done, n_iter, rate, acc, int(n_div.sum()), elapsed, scale, n_burn, K))
 
     def current_params() -> KernelParams:
         if da is None:

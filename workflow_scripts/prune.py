@@ -6,7 +6,13 @@ from threadpoolctl import threadpool_limits
 from bayesprune.data import load_split
 from bayesprune.diagnostics import mask_parameter_table
 from bayesprune.io import logged, write_json
-from bayesprune.posterior import load_posterior, network_of, pooled_draws
+from bayesprune.posterior import (
+    load_posterior,
+    network_of,
+    pooled_draws,
+    save_posterior,
+    with_observations,
+)
 from bayesprune.pruning import make_mask, mask_to_dict, scores
 from bayesprune.stages import assess_stage, masked_posterior, write_stage
 
@@ -56,6 +62,11 @@ with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
         predictive=snakemake.output.predictive,
         diagnostics=snakemake.output.diagnostics,
         param_table=snakemake.output.param_table,
+    )
+    # the pruned stage's own file, for az.loo / az.compare beside the sampled stages
+    save_posterior(
+        snakemake.output.posterior,
+        with_observations(pruned_idata, spec, meta["task"], arrays, seed=seed),
     )
     log.info(
         "%s at %g: pruned %d of %d; point metrics %s",

@@ -9,6 +9,7 @@ from bayesprune.posterior import (
     network_of,
     pooled_draws,
     sample_network,
+    with_observations,
 )
 from bayesprune.pruning import mask_from_dict, masked_mean
 from bayesprune.stages import assess_stage, write_sampled_stage
@@ -52,7 +53,7 @@ with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
     out = snakemake.output
     write_sampled_stage(
         stage,
-        idata,
+        with_observations(idata, spec, meta["task"], arrays, seed=seed),
         posterior=out.posterior,
         checkpoint=snakemake.params.checkpoint,
         metrics=out.metrics,

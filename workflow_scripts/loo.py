@@ -1,0 +1,26 @@
+"""PSIS-LOO and test log predictive density of every stage of one dataset; table and figure."""
+
+from bayesprune import plots
+from bayesprune.io import logged, write_csv
+from bayesprune.model_comparison import compare_stages, loo_figure, score_table
+from bayesprune.posterior import load_posterior
+
+with logged(snakemake.log[0]) as log:
+    dataset = snakemake.wildcards.dataset
+    runs, first = [], {}
+    for (stage, criterion, rate, rep), path in zip(
+        snakemake.params.stage_keys, snakemake.input, strict=True
+    ):
+        idata = load_posterior(path)
+        keys = {"dataset": dataset, "rep": rep, "stage": stage, "criterion": criterion}
+        runs.append(({**keys, "rate": rate}, idata))
+        if rep == snakemake.params.stage_keys[0][3]:
+            name = "full" if stage == "full" else f"{stage} {criterion} {100 * rate:g}%"
+            first[name] = idata
+    table = score_table(runs)
+    write_csv(snakemake.output.table, table)
+    compare = compare_stages(first).reset_index(names="stage")
+    write_csv(snakemake.output.compare, compare)
+    fig = loo_figure(table, title=f"{dataset}: does pruning keep generalisation? (PSIS-LOO)")
+    plots.save_figure(fig, snakemake.output.figure)
+    log.info("%d stages scored; best by LOO: %s", len(table), compare["stage"].iloc[0])
