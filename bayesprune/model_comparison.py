@@ -45,7 +45,7 @@ LOO_COLUMNS = [
 ]
 
 
-def test_lpd(idata: az.InferenceData) -> tuple[float, float]:
+def heldout_lpd(idata: az.InferenceData) -> tuple[float, float]:
     """Test log predictive density (sum over test points) and its standard error
     ``sqrt(n) * sd(pointwise)``, from ``log_likelihood_test.y``."""
     if "log_likelihood_test" not in idata.groups():
@@ -73,7 +73,7 @@ def stage_scores(idata: az.InferenceData) -> dict[str, Any]:
         waic = az.waic(idata)
     k = np.asarray(loo.pareto_k.values, dtype=np.float64)
     good_k = float(loo.good_k)
-    lpd, lpd_se = test_lpd(idata)
+    lpd, lpd_se = heldout_lpd(idata)
     return {
         "n_train": int(loo.n_data_points),
         "n_test": int(idata["log_likelihood_test"]["y"].sizes["test_obs"]),

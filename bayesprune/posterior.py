@@ -19,7 +19,7 @@ model comparison and checks (``az.loo``, ``az.waic``, ``az.compare``, ``az.plot_
 - ``log_likelihood_test.y`` ``(chain, draw, test_obs)``: the same pointwise log likelihood for
   the held-out test set, in a group of its own so that ``az.loo`` (which takes the single
   variable of ``log_likelihood``) sees the training data only. Test log predictive density:
-  :func:`bayesprune.model_comparison.test_lpd`.
+  :func:`bayesprune.model_comparison.heldout_lpd`.
 
 float32 keeps about 7 significant digits: a pointwise log likelihood of magnitude 10 is off
 by at most 1e-6, far below the Monte Carlo error of any ELPD estimate, and halves the file.
