@@ -16,11 +16,11 @@ from bayesprune.likelihoods import build_posterior  # noqa: E402
 from bayesprune.model_comparison import (  # noqa: E402
     LOO_COLUMNS,
     compare_stages,
+    heldout_lpd,
     loo_figure,
     score_table,
     stage_scores,
     table_markdown,
-    heldout_lpd,
 )
 from bayesprune.networks import MLPSpec  # noqa: E402
 
