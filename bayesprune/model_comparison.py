@@ -105,7 +105,6 @@ def compare_stages(idatas: Mapping[str, az.InferenceData]) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- figure
-CRITERION_COLORS = {"stn": "#4c72b0", "spn": "#dd8452", "rnd": "#8c8c8c", "mag": "#55a868"}
 STAGE_STYLES = {"pruned": ("--", "o", "none"), "resampled": ("-", "o", None)}
 
 
@@ -153,7 +152,7 @@ def loo_figure(table: pd.DataFrame, title: str | None = None) -> Any:
             for i, crit in enumerate(criteria):
                 slot = 0.6 * step / max(len(criteria), 1)
                 center = (i - (len(criteria) - 1) / 2) * slot
-                color = CRITERION_COLORS.get(crit, f"C{i}")
+                color = plots.CRITERION_COLORS.get(crit, f"C{i}")
                 for stage, (ls, marker, face) in STAGE_STYLES.items():
                     offset = center + (-0.2 if stage == "pruned" else 0.2) * slot
                     sel = (frame["stage"] == stage) & (frame["criterion"] == crit)
@@ -201,7 +200,7 @@ def loo_figure(table: pd.DataFrame, title: str | None = None) -> Any:
                 Line2D(
                     [],
                     [],
-                    color=CRITERION_COLORS.get(c, f"C{i}"),
+                    color=plots.CRITERION_COLORS.get(c, f"C{i}"),
                     lw=3,
                     label=plots.criterion_label(c),
                 )

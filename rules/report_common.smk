@@ -63,10 +63,13 @@ def _stage_dir(dataset, key):
 
 
 def plot_curve_inputs(wildcards):
-    return [
-        f"{_a_base(wildcards.dataset, r)}/curve.csv"
-        for r in replicates(wildcards.dataset)
-    ]
+    return {
+        "curves": [
+            f"{_a_base(wildcards.dataset, r)}/curve.csv"
+            for r in replicates(wildcards.dataset)
+        ],
+        "unpruned": "results/tables/unpruned.csv",
+    }
 
 
 def plot_curve_reps(wildcards):

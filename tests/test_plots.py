@@ -235,7 +235,7 @@ def _figures() -> dict[str, object]:
     y, probs = _classification()
     epochs, finals = _epochs()
     return {
-        "curves": lambda: plots.pruning_curves_figure(_curves(), rates=RATES),
+        "curves": lambda: plots.pruning_curves_figure(_curves(), rates=RATES, unpruned=_unpruned()),
         "bars_regression": lambda: plots.stage_bars_figure(_pruning_table(), _unpruned()),
         "bars_classification": lambda: plots.stage_bars_figure(
             _pruning_table("classification"), _unpruned("classification")
@@ -299,6 +299,8 @@ def test_headline_tables_read_like_the_papers():
     assert list(a.columns[:4]) == ["dataset", "metric", "criterion", "removed"]
     assert len(a) == len(CRITERIA) * len(RATES)
     assert "±" in a.loc[0, "pruned"] and a.loc[0, "total params"] == P
+    # counts print as integers in the CSV and Markdown ("266", not "266.0")
+    assert f",{P}\n" in a.to_csv(index=False).splitlines(keepends=True)[1]
     c = plots.headline_method_a(_pruning_table("classification"), _unpruned("classification"))
     assert c.loc[0, "metric"] == "test accuracy (%)" and float(c.loc[0, "full"].split(" ")[0]) > 50
     _, finals = _epochs()
