@@ -322,10 +322,13 @@ def stage_bars_figure(
                             lw=0.6,
                             zorder=3,
                         )
+                # references above the bars; a level of 0 (e.g. no test error) stays visible
                 if np.isfinite(full_level):
-                    ax.axhline(full_level, color=STAGE_COLORS["full"], ls="--", lw=1.2)
+                    ax.axhline(full_level, color=STAGE_COLORS["full"], ls="--", lw=1.4, zorder=4)
                 if np.isfinite(unp_level):
-                    ax.axhline(unp_level, color=UNPRUNED_COLOR, ls="-.", lw=1.2)
+                    ax.axhline(unp_level, color=UNPRUNED_COLOR, ls="-.", lw=1.4, zorder=4)
+                low, high = ax.get_ylim()
+                ax.set_ylim(min(low, -0.04 * (high - min(low, 0.0))), high)
                 ax.set_xticks(x, [rate_text(r) for r in rates])
                 ax.set_xlim(-0.8, len(rates) - 0.2)
                 if row == 0:
