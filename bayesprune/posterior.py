@@ -21,8 +21,9 @@ model comparison and checks (``az.loo``, ``az.waic``, ``az.compare``, ``az.plot_
   variable of ``log_likelihood``) sees the training data only. Test log predictive density:
   :func:`bayesprune.model_comparison.heldout_lpd`.
 
-float32 keeps about 7 significant digits: a pointwise log likelihood of magnitude 10 is off
-by at most 1e-6, far below the Monte Carlo error of any ELPD estimate, and halves the file.
+float32 keeps about 7 significant digits and halves these arrays: measured on the tiny test
+config, PSIS-LOO ELPD from float32 differs from float64 by 2e-6 (Iris, SE 2.8) and 3.5e-6
+(Diabetes, SE 11.3).
 """
 
 from __future__ import annotations
