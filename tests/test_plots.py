@@ -369,3 +369,16 @@ def test_trace_statistics_sit_inside_their_panels():
         assert title and "R-hat" not in title
         assert any(t.get_text().startswith("R-hat") for t in ax.texts)
     plt.close(figure)
+
+
+def test_roc_and_reliability_draw_their_diagonals():
+    y, probs = _classification()
+    for fig in (plots.roc_figure(y, probs, ["a", "b", "c"]), plots.reliability_figure(y, probs)):
+        diagonals = [
+            ln
+            for ax in fig.axes
+            for ln in ax.get_lines()
+            if list(ln.get_xdata()) == [0, 1] and list(ln.get_ydata()) == [0, 1]
+        ]
+        assert diagonals, fig
+        plt.close(fig)
