@@ -8,14 +8,18 @@ from bayesprune.posterior import load_posterior
 with logged(snakemake.log[0]) as log:
     dataset = snakemake.wildcards.dataset
     runs, first = [], {}
-    for (stage, criterion, rate, rep), path in zip(
-        snakemake.params.stage_keys, snakemake.input, strict=True
-    ):
+    for key, path in zip(snakemake.params.stage_keys, snakemake.input, strict=True):
+        # [stage, criterion, rate, rep] and, where stages are split further, [..., chain]
+        stage, criterion, rate, rep, *extra = key
         idata = load_posterior(path)
         keys = {"dataset": dataset, "rep": rep, "stage": stage, "criterion": criterion}
-        runs.append(({**keys, "rate": rate}, idata))
+        keys["rate"] = rate
+        if extra:
+            keys["chain"] = extra[0]
+        runs.append((keys, idata))
         if rep == snakemake.params.stage_keys[0][3]:
             name = "full" if stage == "full" else f"{stage} {criterion} {100 * rate:g}%"
+            name += f" chain {extra[0]}" if extra else ""
             first[name] = idata
     table = score_table(runs)
     write_csv(snakemake.output.table, table)
