@@ -123,7 +123,9 @@ def loo_figure(table: pd.DataFrame, title: str | None = None) -> Any:
     Every row of ``table`` (columns of :func:`score_table`: ``stage``, ``criterion``,
     ``rate`` and the scores) is one run; points are means over runs (replicates, and chains
     where present), bars their min-max range (one run: +-1 SE). A cross marks a mean over
-    runs of which some have Pareto k above ``good_k`` (LOO unreliable there).
+    runs of which some have Pareto k above ``good_k`` (LOO unreliable there). Runs where PSIS
+    failed outright (more than half the Pareto k above 1, e.g. masked draws of chains in
+    different modes) are left out of the LOO panel, with a note saying how many.
     """
     from matplotlib.lines import Line2D
 
@@ -143,6 +145,8 @@ def loo_figure(table: pd.DataFrame, title: str | None = None) -> Any:
         for ax, (col, se_col, n_col, label, panel_title) in zip(axes, panels, strict=True):
             per_point = frame[col] / frame[n_col]
             per_se = frame[se_col] / frame[n_col]
+            # PSIS failed (most Pareto k > 1): the number says nothing, and would set the scale
+            failed = (frame["k_very_bad"] > 0.5 * frame["n_train"]) & (col == "elpd_loo")
             full = frame["stage"] == "full"
             if full.any():
                 mean, lo, hi = _spread(per_point[full], per_se[full])
@@ -155,7 +159,7 @@ def loo_figure(table: pd.DataFrame, title: str | None = None) -> Any:
                 color = plots.CRITERION_COLORS.get(crit, f"C{i}")
                 for stage, (ls, marker, face) in STAGE_STYLES.items():
                     offset = center + (-0.2 if stage == "pruned" else 0.2) * slot
-                    sel = (frame["stage"] == stage) & (frame["criterion"] == crit)
+                    sel = (frame["stage"] == stage) & (frame["criterion"] == crit) & ~failed
                     xs, ys, errs, flagged = [], [], [[], []], []
                     for rate in rates:
                         rows = sel & np.isclose(frame["rate"], rate)
@@ -192,6 +196,19 @@ def loo_figure(table: pd.DataFrame, title: str | None = None) -> Any:
             ax.set_xlabel("parameters removed")
             ax.set_ylabel(label)
             ax.set_title(f"{panel_title} (higher is better)")
+            if failed.any():
+                stages_failed = ", ".join(sorted(set(frame.loc[failed, "stage"])))
+                ax.text(
+                    0.02,
+                    0.03,
+                    f"not shown: {int(failed.sum())} of {len(frame)} runs ({stages_failed}) where"
+                    "\nPSIS-LOO failed (most Pareto k > 1); compare them on the test set",
+                    transform=ax.transAxes,
+                    fontsize=7.5,
+                    color="crimson",
+                    va="bottom",
+                    bbox={"facecolor": "white", "alpha": 0.85, "lw": 0, "pad": 1.5},
+                )
         handles = [
             Line2D([], [], color="black", lw=1.4, label="full posterior (band: +-1 SE)"),
             Line2D([], [], color="0.3", ls="--", marker="o", mfc="none", label="pruned"),

@@ -188,6 +188,16 @@ def test_loo_figure_draws_the_full_reference_and_every_stage(tmp_path):
     assert "full posterior (band: +-1 SE)" in labels and "pruned" in labels
     assert any("Pareto k" in label for label in labels)  # row 3 has one bad k
     assert test.get_title().startswith("test set")
+    assert not train.texts  # nothing failed here
+    # a run where PSIS failed (most k > 1) is left out of the LOO panel, with a note
+    table.loc[1, ["k_good", "k_very_bad"]] = [10, 80]
+    table.loc[1, "elpd_loo"] = -2000.0
+    fig2 = loo_figure(table)
+    note = fig2.axes[0].texts[0].get_text()
+    assert note.startswith("not shown: 1 of 9 runs (pruned)")
+    lowest = min(min(ln.get_ydata()) for ln in fig2.axes[0].get_lines() if len(ln.get_ydata()))
+    assert lowest > -2000.0 / 90
+    matplotlib.pyplot.close(fig2)
     from bayesprune.plots import save_figure
 
     save_figure(fig, tmp_path / "loo.png")
