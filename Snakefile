@@ -26,9 +26,24 @@ include: "rules/resample.smk"
 include: "rules/bayes_factor.smk"
 include: "rules/tables.smk"
 include: "rules/report.smk"
+include: "rules/model_comparison.smk"
 
 
 rule all:
     default_target: True
     input:
         all_targets(),
+
+
+# A finished MCMC job removes its checkpoint; drop the folders left empty (main process only,
+# after every job has ended, so no running job is writing there).
+onsuccess:
+    from bayesprune.progress import remove_empty_dirs
+
+    remove_empty_dirs("results/checkpoints")
+
+
+onerror:
+    from bayesprune.progress import remove_empty_dirs
+
+    remove_empty_dirs("results/checkpoints")

@@ -5,6 +5,7 @@
 #   bash run.sh setup      only set up .venv
 # Extra arguments after `all`/`test` go to snakemake / pytest, e.g.
 #   bash run.sh all --configfile config/paper.yaml --config mirror=../shared/datasets
+# REPORT=results/report.zip bash run.sh ...   writes the report as a zip (large configs)
 set -euo pipefail
 cd "$(dirname "$0")"
 PY=${PYTHON:-python3.11}
@@ -35,8 +36,9 @@ case "$what" in
   all)
     setup requirements.txt
     "$VENV/bin/snakemake" "$@"
-    "$VENV/bin/snakemake" --report results/report.html "$@"
-    echo "Results: results/ (tables in results/tables/, report: results/report.html)"
+    report=${REPORT:-results/report.html}
+    "$VENV/bin/snakemake" --report "$report" "$@"
+    echo "Results: results/ (tables in results/tables/, report: $report)"
     ;;
   test)
     setup requirements-dev.txt

@@ -236,3 +236,52 @@ def iter_raw_files(cfg: dict[str, Any], names: list[str]) -> Iterator[tuple[str,
 def rate_label(rate: float) -> str:
     """The canonical text of a pruning rate in paths and tables, e.g. 0.5 -> '0.5'."""
     return f"{float(rate):g}"
+
+
+def typed_value(value: Any) -> Any:
+    """A command-line value with its YAML type: ``"100"`` -> 100, ``"null"`` -> None.
+
+    Snakemake reads ``--config key=value`` values as int, float or bool where it can, and
+    otherwise as YAML *without* types, so ``mirror=null`` is the string ``"null"`` and
+    ``'method_a={sampler: {samples: 100}}'`` holds the string ``"100"``. Every string leaf
+    (also inside mappings and lists) is read again as YAML (``null``/``~`` -> None,
+    ``true``/``false``, integers, floats, including ``1e-3``); anything else stays a string.
+    """
+    if isinstance(value, dict):
+        return {k: typed_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [typed_value(v) for v in value]
+    if not isinstance(value, str):
+        return value
+    try:
+        parsed = yaml.safe_load(value)
+    except yaml.YAMLError:
+        return value
+    if isinstance(parsed, str):
+        try:
+            return float(parsed) if any(c in parsed.lower() for c in ".e") else int(parsed)
+        except ValueError:
+            return value
+    if isinstance(parsed, dict | list):  # a nested flow value left as text
+        return typed_value(parsed)
+    return parsed if parsed is None or isinstance(parsed, bool | int | float) else value
+
+
+def apply_overrides(config: dict[str, Any], overrides: dict[str, Any] | None) -> dict[str, Any]:
+    """``config`` with the command-line ``overrides`` (``--config``) merged in, typed.
+
+    Mappings merge key by key (so ``method_a={sampler: {samples: 100}}`` changes one key and
+    keeps the rest of ``method_a``); any other value (scalar, list, ``null``) replaces the
+    old one. Values are typed by :func:`typed_value`. Returns a new dict; ``config`` is not
+    changed.
+    """
+
+    def merge(base: Any, new: Any) -> Any:
+        if isinstance(base, dict) and isinstance(new, dict):
+            out = dict(base)
+            for key, value in new.items():
+                out[key] = merge(base.get(key), value)
+            return out
+        return copy.deepcopy(new)
+
+    return merge(copy.deepcopy(dict(config)), typed_value(dict(overrides or {})))

@@ -39,6 +39,7 @@ import seaborn as sns  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from .io import atomic_path  # noqa: E402
 
@@ -47,6 +48,7 @@ STAGES = ("full", "pruned", "resampled")
 STAGE_COLORS = {"full": "#333333", "pruned": "#dd8452", "resampled": "#4c72b0"}
 UNPRUNED_COLOR = "#8c8c8c"
 RF_COLOR = "#55a868"
+CRITERION_COLORS = {"stn": "#4c72b0", "spn": "#dd8452", "rnd": "#8c8c8c", "mag": "#55a868"}
 CRITERION_LABELS = {
     "stn": "STN (signal-to-noise)",
     "spn": "SPN (signal-plus-noise)",
@@ -67,11 +69,32 @@ def _figure(width: float, height: float) -> Figure:
     return plt.figure(figsize=(width, height), dpi=DPI, layout="constrained")
 
 
+PNG_COLORS = 64  # palette size of saved figures (see save_figure)
+
+
 def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = DPI) -> None:
-    """Write ``fig`` as a PNG atomically (temporary file beside ``path``, then rename); close it."""
+    """Write ``fig`` as a PNG atomically (temporary file beside ``path``, then rename); close it.
+
+    The image is stored with a palette of :data:`PNG_COLORS` colours (median cut, no
+    dithering): line plots use a handful of colours plus their anti-aliasing, so it looks
+    the same and is about 3x smaller than 24-bit RGB (the default config's 65 figures: 4.6 MB
+    in all), which keeps the HTML report small. Size and resolution (``dpi``) are
+    unchanged.
+    """
+    import io
+
+    from PIL import Image
+
     try:
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=dpi)
+        buffer.seek(0)
+        with Image.open(buffer) as image:
+            paletted = image.convert("RGB").quantize(
+                colors=PNG_COLORS, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
+            )
         with atomic_path(path) as tmp:
-            fig.savefig(tmp, format="png", dpi=dpi)
+            paletted.save(tmp, format="PNG", optimize=True, dpi=(dpi, dpi))
     finally:
         plt.close(fig)
 
@@ -113,35 +136,41 @@ def _ordered(values: Sequence, preferred: Sequence) -> list:
 
 # ----------------------------------------------------------------------------- method A
 def pruning_curves_figure(
-    curves: pd.DataFrame, rates: Sequence[float] = (), title: str | None = None
+    curves: pd.DataFrame,
+    rates: Sequence[float] = (),
+    title: str | None = None,
+    unpruned: pd.DataFrame | None = None,
 ) -> Figure:
-    """Test error vs share of parameters removed, one panel per criterion.
+    """Test error vs share of parameters removed, every criterion overlaid in one panel.
 
     ``curves``: rows of ``pruning_curves.csv`` for one dataset (``criterion``, ``rep``,
-    ``step``, ``frac_pruned``, ``metric``, ``test_error``). Each replicate is a thin line, the
-    mean over replicates bold, their min-max range shaded; ``rates`` are marked as dotted
-    vertical lines.
+    ``step``, ``frac_pruned``, ``metric``, ``test_error``; any further key column such as
+    ``chain`` makes more runs). Each run is a thin line, the mean over runs bold, their
+    min-max range shaded, one colour per criterion. References: the full posterior (the
+    curves' common start, nothing removed; black dashed) and, given ``unpruned`` (rows of
+    ``unpruned.csv``), the dense deterministic network (grey dash-dotted). ``rates`` are
+    marked as dotted vertical lines.
     """
     crits = _ordered(curves["criterion"], list(CRITERION_LABELS))
-    n = max(len(crits), 1)
     metric = str(curves["metric"].iloc[0]) if len(curves) else "rmse"
     scale = 1.0 if metric == "rmse" else 100.0
     ylabel = "test RMSE (modelled target scale)" if metric == "rmse" else "test error rate (%)"
+    run_keys = [c for c in ("rep", "chain") if c in curves.columns]
     with _style():
-        fig = _figure(3.3 * n + 0.4, 3.5)
-        axes = fig.subplots(1, n, sharey=True, squeeze=False)[0]
-        for ax, crit in zip(axes, crits, strict=False):
+        fig = _figure(7.0, 4.8)
+        ax = fig.subplots()
+        for i, crit in enumerate(crits):
             sub = curves[curves["criterion"] == crit]
-            color = STAGE_COLORS["pruned"]
-            runs = ["rep", "run"] if "run" in sub.columns else ["rep"]
-            for _, rep in sub.groupby(runs):
-                rep = rep.sort_values("step")
+            color = CRITERION_COLORS.get(crit, f"C{i}")
+            groups = sub.groupby(run_keys) if run_keys else [(0, sub)]
+            for _, run in groups:
+                run = run.sort_values("step")
                 ax.plot(
-                    100 * rep["frac_pruned"],
-                    scale * rep["test_error"],
+                    100 * run["frac_pruned"],
+                    scale * run["test_error"],
                     color=color,
-                    lw=0.7,
-                    alpha=0.45,
+                    lw=0.6,
+                    alpha=0.35,
                 )
             agg = sub.groupby("step").agg(
                 x=("frac_pruned", "mean"),
@@ -150,26 +179,53 @@ def pruning_curves_figure(
                 hi=("test_error", "max"),
             )
             ax.fill_between(
-                100 * agg["x"], scale * agg["lo"], scale * agg["hi"], color=color, alpha=0.2, lw=0
+                100 * agg["x"], scale * agg["lo"], scale * agg["hi"], color=color, alpha=0.15, lw=0
             )
-            ax.plot(100 * agg["x"], scale * agg["mean"], color=color, lw=2.2)
-            for r in rates:
-                ax.axvline(100 * float(r), color="0.5", ls=":", lw=0.9)
-            ax.set_title(criterion_label(crit))
-            ax.set_xlim(left=0)
-            ax.set_xlabel("parameters removed (%)")
-        axes[0].set_ylabel(ylabel)
+            ax.plot(
+                100 * agg["x"],
+                scale * agg["mean"],
+                color=color,
+                lw=2.0,
+                label=criterion_label(crit),
+            )
+        start = curves[curves["step"] == 0]["test_error"] if len(curves) else pd.Series([])
+        refs = []
+        if len(start):
+            ax.axhline(scale * start.mean(), color=STAGE_COLORS["full"], ls="--", lw=1.2)
+            refs.append(
+                Line2D([], [], color=STAGE_COLORS["full"], ls="--", label="full posterior mean")
+            )
+        if unpruned is not None and len(unpruned):
+            dense, _ = error_values(unpruned, "point")
+            ax.axhline(float(dense.mean()), color=UNPRUNED_COLOR, ls="-.", lw=1.2)
+            refs.append(Line2D([], [], color=UNPRUNED_COLOR, ls="-.", label="dense network (Adam)"))
+        for r in rates:
+            ax.axvline(100 * float(r), color="0.5", ls=":", lw=0.9)
+        ax.set_xlim(left=0)
+        ax.set_xlabel("parameters removed (%)")
+        ax.set_ylabel(ylabel)
         if not crits:
-            _empty(axes[0], "no pruning curves")
+            _empty(ax, "no pruning curves")
+        n_runs = len(curves.groupby(["criterion", *run_keys])) // max(len(crits), 1)
         handles = [
-            Line2D([], [], color=STAGE_COLORS["pruned"], lw=0.7, alpha=0.6, label="one run"),
-            Line2D([], [], color=STAGE_COLORS["pruned"], lw=2.2, label="mean over runs"),
-            Patch(color=STAGE_COLORS["pruned"], alpha=0.2, label="min-max over runs"),
+            *[
+                Line2D(
+                    [], [], color=CRITERION_COLORS.get(c, f"C{i}"), lw=2.0, label=criterion_label(c)
+                )
+                for i, c in enumerate(crits)
+            ],
+            *refs,
+            Line2D(
+                [],
+                [],
+                color="0.4",
+                lw=0.6,
+                alpha=0.6,
+                label=f"thin: each of {n_runs} run(s); band: min-max",
+            ),
             Line2D([], [], color="0.5", ls=":", label="configured pruning rates"),
         ]
-        fig.legend(
-            handles=handles, loc="outside lower center", ncols=4 if n > 2 else 2, frameon=False
-        )
+        fig.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False)
         fig.suptitle(
             title or "Pruning curves: masked posterior mean, parameters removed in score order"
         )
@@ -238,10 +294,13 @@ def stage_bars_figure(
                             lw=0.6,
                             zorder=3,
                         )
+                # references above the bars; a level of 0 (e.g. no test error) stays visible
                 if np.isfinite(full_level):
-                    ax.axhline(full_level, color=STAGE_COLORS["full"], ls="--", lw=1.2)
+                    ax.axhline(full_level, color=STAGE_COLORS["full"], ls="--", lw=1.4, zorder=4)
                 if np.isfinite(unp_level):
-                    ax.axhline(unp_level, color=UNPRUNED_COLOR, ls="-.", lw=1.2)
+                    ax.axhline(unp_level, color=UNPRUNED_COLOR, ls="-.", lw=1.4, zorder=4)
+                low, high = ax.get_ylim()
+                ax.set_ylim(min(low, -0.04 * (high - min(low, 0.0))), high)
                 ax.set_xticks(x, [rate_text(r) for r in rates])
                 ax.set_xlim(-0.8, len(rates) - 0.2)
                 if row == 0:
@@ -299,8 +358,9 @@ def predicted_vs_actual_figure(
 
     ``full`` and ``stages[(stage, criterion, rate)]`` (``stage`` ``pruned`` or ``resampled``)
     hold the arrays of :func:`bayesprune.evaluation.assess_posterior` (modelled scale);
-    ``original = modelled * scale + center`` maps them to the original target scale. Rows:
-    criteria; columns: the full posterior, then each rate. Blue: the resampled posterior
+    ``original = modelled * scale + center`` maps them to the original target scale. First
+    column: the full posterior, once (it is the same for every criterion); then one row per
+    criterion and one column per rate. Blue: the resampled posterior
     predictive mean with its 95% predictive interval (noise included); orange crosses: the
     pruned network's predictive mean before resampling.
     """
@@ -334,6 +394,7 @@ def predicted_vs_actual_figure(
             ecolor=color,
             elinewidth=0.4 if dense else 0.7,
             alpha=0.25 if dense else 0.45,
+            antialiased=False,  # many overlapping bars: see trace_rank_figure
         )
         ax.scatter(y, m, s=6 if dense else 9, color=color, alpha=0.8, lw=0, zorder=3)
 
@@ -346,43 +407,51 @@ def predicted_vs_actual_figure(
     lims = (lo_all - pad, hi_all + pad)
     with _style():
         fig = _figure(2.9 * len(cols) + 0.4, 2.9 * len(crits) + 0.8)
-        axes = fig.subplots(len(crits), len(cols), sharex=True, sharey=True, squeeze=False)
+        grid = fig.add_gridspec(len(crits), len(cols))
+        # the full posterior is the same in every row: one panel, beside all the criteria
+        full_ax = fig.add_subplot(grid[:, 0])
+        full_ax.set_box_aspect(1)
+        full_ax.plot(lims, lims, color="0.4", lw=0.8, ls="--")
+        draw(full_ax, full, STAGE_COLORS["full"])
+        full_ax.set_title(
+            f"full posterior (0% removed)\nRMSE {rmse(full):.3g}, 95% cov. {100 * coverage(full):.0f}%"
+        )
+        full_ax.set_xlim(lims)
+        full_ax.set_ylim(lims)
+        full_ax.set_xlabel(f"actual ({unit})")
+        full_ax.set_ylabel(f"predicted ({unit})")
         for i, crit in enumerate(crits):
-            for j, rate in enumerate(cols):
-                ax = axes[i, j]
+            for j, rate in enumerate(cols[1:], start=1):
+                ax = fig.add_subplot(grid[i, j], sharex=full_ax, sharey=full_ax)
                 ax.plot(lims, lims, color="0.4", lw=0.8, ls="--")
-                if j == 0:
-                    draw(ax, full, STAGE_COLORS["full"])
-                    ax.set_title(
-                        f"full posterior (0% removed)\nRMSE {rmse(full):.3g}, 95% cov. {100 * coverage(full):.0f}%"
+                res = stages.get(("resampled", crit, rate))
+                pru = stages.get(("pruned", crit, rate))
+                text = [f"{criterion_label(crit).split(' ')[0]}, {rate_text(rate)} removed"]
+                if res is not None:
+                    draw(ax, res, STAGE_COLORS["resampled"])
+                if pru is not None:
+                    ax.scatter(
+                        orig(pru["y_true"]),
+                        orig(pru["pred_mean"]),
+                        marker="x",
+                        s=12,
+                        lw=0.8,
+                        color=STAGE_COLORS["pruned"],
+                        alpha=0.8,
                     )
-                else:
-                    res = stages.get(("resampled", crit, rate))
-                    pru = stages.get(("pruned", crit, rate))
-                    text = [f"{criterion_label(crit).split(' ')[0]}, {rate_text(rate)} removed"]
-                    if res is not None:
-                        draw(ax, res, STAGE_COLORS["resampled"])
-                    if pru is not None:
-                        ax.scatter(
-                            orig(pru["y_true"]),
-                            orig(pru["pred_mean"]),
-                            marker="x",
-                            s=12,
-                            lw=0.8,
-                            color=STAGE_COLORS["pruned"],
-                            alpha=0.8,
-                        )
-                    if res is not None and pru is not None:
-                        text.append(
-                            f"RMSE {rmse(pru):.3g} → {rmse(res):.3g}, cov. {100 * coverage(res):.0f}%"
-                        )
-                    ax.set_title("\n".join(text))
-                ax.set_xlim(lims)
-                ax.set_ylim(lims)
+                if res is not None and pru is not None:
+                    text.append(
+                        f"RMSE {rmse(pru):.3g} → {rmse(res):.3g}, cov. {100 * coverage(res):.0f}%"
+                    )
+                ax.set_title("\n".join(text))
                 if i == len(crits) - 1:
                     ax.set_xlabel(f"actual ({unit})")
-                if j == 0:
+                else:
+                    ax.tick_params(labelbottom=False)
+                if j == 1:
                     ax.set_ylabel(f"predicted ({unit})")
+                else:
+                    ax.tick_params(labelleft=False)
         handles = [
             Line2D(
                 [],
@@ -447,7 +516,8 @@ def trace_rank_figure(
     ``pruned[name]`` / ``resampled[name]``: draws ``(chains, draws)`` (pruned: the full
     posterior's draws of a kept parameter). Rank plots histogram each chain's ranks among all
     chains' draws; well-mixed chains give flat histograms at the dashed uniform level. Panel
-    titles give ArviZ's rank-normalised split R-hat and bulk ESS.
+    titles name the stage and quantity; a box inside each trace gives ArviZ's rank-normalised
+    split R-hat and bulk ESS (red when R-hat > 1.01).
     """
     names = list(dict.fromkeys([*resampled, *pruned]))
     columns = [("pruned", pruned), ("resampled", resampled)]
@@ -465,16 +535,37 @@ def trace_rank_figure(
                     continue
                 d = np.asarray(source[name], dtype=np.float64)
                 for c in range(d.shape[0]):
-                    tax.plot(np.arange(d.shape[1]), d[c], lw=0.6, color=palette[c % 10], alpha=0.8)
+                    # opaque, not anti-aliased: thousands of overlapping segments otherwise
+                    # blend into so many shades that the PNG is 3x larger (same picture)
+                    tax.plot(
+                        np.arange(d.shape[1]),
+                        d[c],
+                        lw=0.6,
+                        color=palette[c % 10],
+                        antialiased=False,
+                    )
                 rhat, ess = _rhat_ess(d)
-                tax.set_title(f"{stage}: {name}   R-hat {rhat:.3f}, bulk ESS {ess:.0f}", loc="left")
+                tax.set_title(f"{stage}: {name}", loc="left")
+                # the statistics inside the panel: beside the title they ran into the next one
+                tax.text(
+                    0.99,
+                    0.96,
+                    f"R-hat {rhat:.3f}   bulk ESS {ess:.0f}",
+                    transform=tax.transAxes,
+                    ha="right",
+                    va="top",
+                    fontsize=7.5,
+                    color="#c44e52" if rhat > 1.01 else "0.2",
+                    bbox={"facecolor": "white", "alpha": 0.85, "lw": 0, "pad": 1.5},
+                    zorder=5,
+                )
                 tax.set_ylabel("value")
                 counts, edges = _rank_hist(d, bins)
                 centers = 0.5 * (edges[1:] + edges[:-1])
                 for c in range(counts.shape[0]):
                     rax.step(centers, counts[c], where="mid", color=palette[c % 10], lw=1.0)
                 rax.axhline(d.shape[1] / bins, color="0.3", ls="--", lw=0.9)
-                rax.set_title(f"{stage}: ranks", loc="left")
+                rax.set_title("ranks", loc="left")
                 rax.set_ylabel("draws per bin")
                 rax.set_ylim(bottom=0)
                 if i == len(names) - 1:
@@ -502,13 +593,15 @@ def _log_axis(ax: plt.Axes, linear_below: float | None = None) -> None:
         return
     if lo <= 0 or not np.isfinite(lo):
         return
+    from matplotlib.ticker import LogLocator
+
     ax.set_yscale("log")
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.yaxis.set_minor_formatter(NullFormatter())
     if hi / lo < 10:
-        from matplotlib.ticker import LogLocator
-
         ax.yaxis.set_major_locator(LogLocator(subs=(1, 2, 3, 5)))
+    elif hi / lo < 1000:  # at least a few labelled ticks, not a lone "100"
+        ax.yaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
 
 
 def _positions(rates: Sequence[float]) -> dict[tuple[str, float], float]:
@@ -609,8 +702,25 @@ def diagnostics_figure(
                             )
                 if key == "rhat":
                     ax.axhline(rhat_threshold, color="#c44e52", ls="--", lw=1.0)
-                if any_data:
-                    _log_axis(ax, linear_below=1.5 if key == "rhat" else None)
+                    # linear with several ticks: values up to 2 and more stay readable
+                    ax.yaxis.set_major_locator(MaxNLocator(nbins=6, min_n_ticks=4))
+                    vals = sub[key].astype(float).to_numpy()
+                    vals = vals[np.isfinite(vals)]
+                    if vals.size:
+                        above = int((vals > rhat_threshold).sum())
+                        ax.text(
+                            0.02,
+                            0.97,
+                            f"{above} of {vals.size} above {rhat_threshold:g}",
+                            transform=ax.transAxes,
+                            ha="left",
+                            va="top",
+                            fontsize=7.5,
+                            color="#c44e52" if above else "0.3",
+                            bbox={"facecolor": "white", "alpha": 0.8, "lw": 0, "pad": 1.5},
+                        )
+                elif any_data:
+                    _log_axis(ax)
                 else:
                     ax.text(
                         0.5,
@@ -1014,10 +1124,12 @@ def headline_method_a(table: pd.DataFrame, unpruned: pd.DataFrame | None = None)
         return wide
     cols = ["unpruned", "full", "pruned", "resampled", "resampled (predictive)", "kept params"]
     out = mean_pm(wide, ["dataset", "metric", "criterion", "rate"], cols, digits=4)
-    out["of"] = (
+    out["of"] = pd.array(  # a count: printed "266", not "266.0"
         wide.groupby(["dataset", "metric", "criterion", "rate"], sort=False)["of"]
         .first()
-        .to_numpy()
+        .round()
+        .to_numpy(),
+        dtype="Int64",
     )
     out["rate"] = out["rate"].map(rate_text)
     return out.rename(columns={"rate": "removed", "of": "total params"})

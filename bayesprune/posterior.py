@@ -6,6 +6,24 @@ regression; ``sample_stats`` ``lp``, ``loglik``, ``accepted``, ``kernel`` (0 ran
 1 Langevin), ``diverging``; attributes ``seed``, ``config_digest``, ``versions`` (JSON),
 ``task``, ``network`` (JSON), ``mask`` (JSON list of pruned indices), ``burn_in``, ``thin``,
 ``acceptance_rate`` (JSON list, per chain). Only post-burn-in, thinned draws are stored.
+
+:func:`with_observations` adds the groups that make every stage's file work with ArviZ's
+model comparison and checks (``az.loo``, ``az.waic``, ``az.compare``, ``az.plot_ppc``):
+
+- ``observed_data.y`` ``(obs)``: the training targets (``int16`` class labels, or the
+  modelled regression target as float32);
+- ``log_likelihood.y`` ``(chain, draw, obs)``: the pointwise log likelihood of every training
+  observation under every draw (float32);
+- ``posterior_predictive.y`` ``(chain, draw, obs)``: one replicated training target per draw
+  (a class drawn from softmax(logits), or ``f(x) + N(0, tau2)``), seeded;
+- ``log_likelihood_test.y`` ``(chain, draw, test_obs)``: the same pointwise log likelihood for
+  the held-out test set, in a group of its own so that ``az.loo`` (which takes the single
+  variable of ``log_likelihood``) sees the training data only. Test log predictive density:
+  :func:`bayesprune.model_comparison.heldout_lpd`.
+
+float32 keeps about 7 significant digits and halves these arrays: measured on the tiny test
+config, PSIS-LOO ELPD from float32 differs from float64 by 2e-6 (Iris, SE 2.8) and 3.5e-6
+(Diabetes, SE 11.3).
 """
 
 from __future__ import annotations
@@ -99,6 +117,132 @@ def build_inference_data(
     return az.InferenceData(posterior=posterior, sample_stats=stats)
 
 
+OBS_DTYPE = np.float32  # pointwise log likelihood and regression replicates (see module doc)
+
+
+def pointwise_log_likelihood(
+    spec: MLPSpec,
+    task: str,
+    theta: np.ndarray,
+    tau2: np.ndarray | None,
+    X: np.ndarray,
+    y: np.ndarray,
+    chunk: int = 256,
+) -> np.ndarray:
+    """``log p(y_n | x_n, theta_s[, tau2_s])`` for every draw and observation, ``(S, N)``.
+
+    ``theta`` ``(S, P)`` (pruned coordinates already 0); regression needs ``tau2`` ``(S,)``
+    (the Gaussian noise variance); classification is categorical on softmax(logits).
+    """
+    from scipy.special import log_softmax
+
+    from bayesprune.networks import forward_numpy
+
+    th = np.asarray(theta, dtype=np.float64)
+    out = np.empty((th.shape[0], len(y)), dtype=np.float64)
+    if task == "regression":
+        if tau2 is None:
+            raise ValueError("regression log likelihood needs tau2 draws (the noise variance)")
+        t2 = np.asarray(tau2, dtype=np.float64).reshape(-1)
+    yy = np.asarray(y)
+    for start in range(0, th.shape[0], chunk):
+        f = forward_numpy(spec, th[start : start + chunk], X, chunk=chunk)
+        if task == "regression":
+            var = t2[start : start + chunk, None]
+            res = yy[None, :].astype(np.float64) - f[..., 0]
+            out[start : start + chunk] = -0.5 * (np.log(2 * np.pi * var) + res**2 / var)
+        else:
+            logp = log_softmax(f, axis=-1)
+            out[start : start + chunk] = np.take_along_axis(
+                logp, yy.astype(np.int64)[None, :, None], axis=-1
+            )[..., 0]
+    return out
+
+
+def posterior_predictive_draws(
+    spec: MLPSpec,
+    task: str,
+    theta: np.ndarray,
+    tau2: np.ndarray | None,
+    X: np.ndarray,
+    seed: int,
+    chunk: int = 256,
+) -> np.ndarray:
+    """One replicated target per draw and input, ``(S, N)``: a class drawn from
+    softmax(logits) (int16) or ``f(x) + N(0, tau2)`` (float32), from ``seed``."""
+    from scipy.special import softmax
+
+    from bayesprune.networks import forward_numpy
+
+    rng = np.random.default_rng(seed)
+    th = np.asarray(theta, dtype=np.float64)
+    n = len(X)
+    if task == "regression":
+        out = np.empty((th.shape[0], n), dtype=OBS_DTYPE)
+        sd = np.sqrt(np.asarray(tau2, dtype=np.float64).reshape(-1))
+    else:
+        out = np.empty((th.shape[0], n), dtype=np.int16)
+    for start in range(0, th.shape[0], chunk):
+        f = forward_numpy(spec, th[start : start + chunk], X, chunk=chunk)
+        if task == "regression":
+            noise = rng.standard_normal(f.shape[:2]) * sd[start : start + chunk, None]
+            out[start : start + chunk] = f[..., 0] + noise
+        else:
+            p = softmax(f, axis=-1)
+            u = rng.random(p.shape[:2])[..., None]
+            classes = (p.cumsum(axis=-1) < u).sum(axis=-1)
+            out[start : start + chunk] = np.minimum(classes, p.shape[-1] - 1)
+    return out
+
+
+def with_observations(
+    idata: az.InferenceData,
+    spec: MLPSpec,
+    task: str,
+    split: dict[str, np.ndarray],
+    *,
+    seed: int,
+) -> az.InferenceData:
+    """``idata`` plus ``observed_data``, ``log_likelihood``, ``posterior_predictive`` (training
+    set) and ``log_likelihood_test`` (test set), as described in the module docstring.
+
+    ``split`` holds ``X_train``, ``y_train``, ``X_test``, ``y_test``. The draws are the stored
+    ones (pruned coordinates are 0 there). ``idata`` itself is not changed.
+    """
+    theta = idata.posterior["theta"].transpose("chain", "draw", "param").values
+    n_chains, n_draws, n_params = theta.shape
+    flat = theta.reshape(-1, n_params)
+    tau2 = None
+    if "tau2" in idata.posterior:
+        tau2 = idata.posterior["tau2"].transpose("chain", "draw").values.reshape(-1)
+    cd = {"chain": idata.posterior["chain"].values, "draw": idata.posterior["draw"].values}
+
+    def by_chain(arr: np.ndarray) -> np.ndarray:
+        return arr.reshape(n_chains, n_draws, -1)
+
+    groups: dict[str, xr.Dataset] = {}
+    for name, X, y, dim in (
+        ("log_likelihood", split["X_train"], split["y_train"], "obs"),
+        ("log_likelihood_test", split["X_test"], split["y_test"], "test_obs"),
+    ):
+        ll = pointwise_log_likelihood(spec, task, flat, tau2, X, y)
+        groups[name] = xr.Dataset(
+            {"y": (("chain", "draw", dim), by_chain(ll).astype(OBS_DTYPE))},
+            coords={**cd, dim: np.arange(len(y))},
+        )
+    y_train = np.asarray(split["y_train"])
+    obs_dtype = np.int16 if task == "classification" else OBS_DTYPE
+    obs = {"obs": np.arange(len(y_train))}
+    groups["observed_data"] = xr.Dataset({"y": (("obs",), y_train.astype(obs_dtype))}, coords=obs)
+    pp = posterior_predictive_draws(spec, task, flat, tau2, split["X_train"], seed)
+    groups["posterior_predictive"] = xr.Dataset(
+        {"y": (("chain", "draw", "obs"), by_chain(pp))}, coords={**cd, **obs}
+    )
+    out = idata.copy()
+    out.add_groups(groups, warn_on_custom_groups=False)
+    return out
+
+
 def save_posterior(path: str | os.PathLike[str], idata: az.InferenceData) -> None:
     """Write ``idata`` to NetCDF (h5netcdf) atomically: temp file in the folder, then rename."""
     dest = Path(path)
@@ -150,6 +294,22 @@ def subset_chains(
                 values = json.loads(attrs[key])
                 attrs[key] = json.dumps([values[i] for i in idx])
     return out
+
+
+def run_subsets(idata: az.InferenceData) -> list[tuple[str, int | None, az.InferenceData]]:
+    """A stage file's runs as ``(label, chain, InferenceData of its chains)``: from the
+    ``runs`` attribute (pruned and resampled stages: each run's sub-chains), else one run per
+    chain (the full posterior, whose chains are the runs of ``pruning.unit: chain``)."""
+    raw = idata.posterior.attrs.get("runs")
+    if raw is None:
+        return [
+            (f"chain{c}", c, subset_chains(idata, [c]))
+            for c in range(idata.posterior.sizes["chain"])
+        ]
+    return [
+        (run["run"], run.get("chain"), subset_chains(idata, run["sub_chains"]))
+        for run in json.loads(raw)
+    ]
 
 
 def network_of(idata: az.InferenceData) -> MLPSpec:

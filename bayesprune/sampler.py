@@ -423,6 +423,8 @@ class Progress:
     n_diverging: int
     elapsed_s: float
     step_scale: np.ndarray | None = None  # (K,) current factor when adapting, else None
+    n_burn: int = 0  # burn-in iterations (phase and ETA of the progress line)
+    n_chains: int = 1
 
 
 @dataclass
@@ -503,25 +505,29 @@ def burn_in_count(n_iter: int, burn_in: float | int) -> int:
 def logging_progress(
     logger: logging.Logger, level: int = logging.INFO
 ) -> Callable[[Progress], None]:
-    """A progress callback that writes one line per report to ``logger``."""
+    """A progress callback that writes one line per report to ``logger``: phase, percent,
+    chain-iterations/s, elapsed and ETA (:func:`bayesprune.progress.progress_line`), then
+    acceptance, divergences and the adapted step factors."""
+    from bayesprune.progress import progress_line
 
     def report(p: Progress) -> None:
         acc = ", ".join(f"{a:.3f}" for a in p.acceptance)
         scale = ""
         if p.step_scale is not None:
             scale = "  step scale [" + ", ".join(f"{f:.3g}" for f in p.step_scale) + "]"
-        logger.log(
-            level,
-            "iteration %d/%d  %.0f chain-iterations/s  acceptance [%s]  diverging %d%s",
-            p.iteration,
-            p.n_iter,
-            p.chain_iters_per_s,
-            acc,
-            p.n_diverging,
-            scale,
+        head = progress_line(
+            p.iteration, p.n_iter, p.n_burn, p.chain_iters_per_s, p.n_chains, p.elapsed_s
         )
+        logger.log(level, "%s  acceptance [%s]  diverging %d%s", head, acc, p.n_diverging, scale)
 
     return report
+
+
+def _theta_step(params: KernelParams, logdensity_fn: LogDensityFn) -> float:
+    """The largest network-parameter proposal std (the noise coordinate left out)."""
+    n_theta = int(getattr(logdensity_fn, "n_params", params.dim))
+    scale = params.scale[:n_theta]
+    return float(scale.max()) if scale.size else 0.0
 
 
 def _fingerprint(
@@ -685,6 +691,28 @@ def run_chains(
                 logger.info("resuming from checkpoint %s at iteration %d", ck, it)
             else:
                 logger.warning("checkpoint %s belongs to another run; starting over", ck)
+    if logger is not None:
+        from bayesprune.progress import start_line
+
+        logger.info(
+            start_line(
+                {
+                    "chains": K,
+                    "dim": d,
+                    "iterations": n_iter,
+                    "burn_in": n_burn,
+                    "thin": thin,
+                    "kept_per_chain": n_keep,
+                    "seed": seed,
+                    "step_size": f"{_theta_step(params, logdensity_fn):.4g}",
+                    "langevin_prob": params.langevin_prob,
+                    "adapt": bool(adapt),
+                    "target_accept": target_accept if adapt else "-",
+                    "resume_from": it,
+                    "checkpoint": ck if ck is not None else "none",
+                }
+            )
+        )
     if state is None:
         state = init(x0, logdensity_fn)
     for g, s in zip(gens, block_states, strict=True):
@@ -737,7 +765,7 @@ def run_chains(
         assert progress is not None
         elapsed = elapsed_before + now - t_start
         scale = None if da is None else np.exp(da_x if done < n_burn else da_xbar)
-        progress(Progress(done, n_iter, rate, acc, int(n_div.sum()), elapsed, scale))
+        progress(Progress(done, n_iter, rate, acc, int(n_div.sum()), elapsed, scale, n_burn, K))
 
     def current_params() -> KernelParams:
         if da is None:

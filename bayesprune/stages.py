@@ -304,8 +304,9 @@ def prune_runs(
     prior: dict[str, float],
     seed: int,
     n_function_points: int = 20,
-) -> tuple[StageAssessment, dict[str, Any]]:
-    """Score, mask and assess every run of a full posterior; returns the stage and the masks.
+) -> tuple[StageAssessment, dict[str, Any], Any]:
+    """Score, mask and assess every run of a full posterior; returns the stage, the masks and
+    the runs' masked draws as one InferenceData (:func:`join_runs`).
 
     Each run is scored on its own aligned draws (:func:`bayesprune.runs.run_draws`); ``rnd``
     draws its scores from a seed of its own per run (``seed`` and the run's label), the same
@@ -317,7 +318,7 @@ def prune_runs(
     from .runs import replicate_warning, run_draws, runs_of
 
     theta = np.asarray(idata.posterior["theta"].transpose("chain", "draw", ...).values)
-    items, masks = [], []
+    items, masks, maskeds = [], [], []
     warning = None
     if unit == "replicate":
         pooled = full_params[(full_params["run"] == "all") & (full_params["index"] >= 0)]
@@ -345,6 +346,7 @@ def prune_runs(
             param_table=mask_parameter_table(own.reset_index(drop=True), pruned),
         )
         items.append((run, stage))
+        maskeds.append(masked)
         masks.append(
             run.to_dict()
             | mask_to_dict(
@@ -360,7 +362,34 @@ def prune_runs(
     stage = combine_runs(unit, items)
     if warning:
         stage.diagnostics["warnings"] = [warning]
-    return stage, {"unit": unit, "runs": masks}
+    return stage, {"unit": unit, "runs": masks}, join_runs(maskeds, masks)
+
+
+def join_runs(idatas: list[Any], masks: list[dict[str, Any]]) -> Any:
+    """One InferenceData of every run's masked draws (chains in run order), with attributes
+    ``runs`` (each run's ``sub_chains`` in this file) and ``chain_masks`` (each chain's
+    pruned indices): the pruned stage's ``posterior.nc``."""
+    import xarray as xr
+
+    groups, runs, chain_masks, first = {}, [], [], 0
+    for idata, mask in zip(idatas, masks, strict=True):
+        n = idata.posterior.sizes["chain"]
+        runs.append(
+            {k: mask[k] for k in ("run", "chain", "chains")}
+            | {"sub_chains": list(range(first, first + n))}
+        )
+        chain_masks += [mask["pruned"]] * n
+        first += n
+    for name in ("posterior", "sample_stats"):
+        parts = [getattr(i, name) for i in idatas]
+        joined = xr.concat(parts, dim="chain").assign_coords(chain=np.arange(first))
+        joined.attrs = dict(parts[0].attrs)
+        groups[name] = joined
+    out = az.InferenceData(**groups)
+    out.posterior.attrs.update(
+        mask="[]", runs=json.dumps(runs), chain_masks=json.dumps(chain_masks), stage="pruned"
+    )
+    return out
 
 
 def resample_starts(

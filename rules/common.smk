@@ -20,6 +20,7 @@ os.environ.update(PYTHONPATH=os.pathsep.join([_ROOT, *_INHERITED]))
 
 from bayesprune.config import (
     ConfigError,
+    apply_overrides,
     derive_seed,
     iter_raw_files,
     rate_label,
@@ -28,7 +29,11 @@ from bayesprune.config import (
 from snakemake.exceptions import WorkflowError
 
 try:
-    CFG = validate_config(config, Path(workflow.basedir) / "config" / "schemas")
+    # --config values typed as YAML (`samples: 100` an integer, `null` None): see config/README.md
+    CFG = validate_config(
+        apply_overrides(config, workflow.config_settings.config),
+        Path(workflow.basedir) / "config" / "schemas",
+    )
 except ConfigError as err:
     raise WorkflowError(str(err)) from None
 

@@ -13,6 +13,7 @@ rule prune:
         predictive="results/method_a/{dataset}/rep{rep}/pruned/{criterion}/{rate}/predictive.npz",
         diagnostics="results/method_a/{dataset}/rep{rep}/pruned/{criterion}/{rate}/diagnostics.json",
         param_table="results/method_a/{dataset}/rep{rep}/pruned/{criterion}/{rate}/params.csv",
+        posterior="results/method_a/{dataset}/rep{rep}/pruned/{criterion}/{rate}/posterior.nc",
     log:
         "results/logs/prune/{dataset}/rep{rep}/{criterion}_{rate}.log",
     benchmark:

@@ -15,7 +15,7 @@ report: "../report/workflow.rst"
 
 rule plot_curves:
     input:
-        plot_curve_inputs,
+        unpack(plot_curve_inputs),
     output:
         report(
             f"{FIGURES}/method_a/{{dataset}}/pruning_curves.png",

@@ -63,10 +63,13 @@ def _stage_dir(dataset, key):
 
 
 def plot_curve_inputs(wildcards):
-    return [
-        f"{_a_base(wildcards.dataset, r)}/curve.csv"
-        for r in replicates(wildcards.dataset)
-    ]
+    return {
+        "curves": [
+            f"{_a_base(wildcards.dataset, r)}/curve.csv"
+            for r in replicates(wildcards.dataset)
+        ],
+        "unpruned": "results/tables/unpruned.csv",
+    }
 
 
 def plot_curve_reps(wildcards):
@@ -222,6 +225,24 @@ def provenance_params(wildcards):
     }
 
 
+# ---------------------------------------------------------------- LOO model comparison
+
+
+def loo_keys(wildcards):
+    """[stage, criterion, rate, rep] of every stage of the dataset (full first)."""
+    return _stage_keys(wildcards.dataset)
+
+
+def loo_inputs(wildcards):
+    return [
+        f"{_stage_dir(wildcards.dataset, k)}/posterior.nc" for k in loo_keys(wildcards)
+    ]
+
+
+def loo_tables_all():
+    return [f"results/tables/loo/{d}.csv" for d in A_DATASETS]
+
+
 # ---------------------------------------------------------------- targets
 
 
@@ -231,6 +252,7 @@ def report_targets():
     for d in A_DATASETS:
         fig = f"{FIGURES}/method_a/{d}"
         out += [f"{fig}/pruning_curves.png", f"{fig}/pruned_vs_resampled.png"]
+        out.append(f"{fig}/loo.png")
         if CRITERIA and RATES:
             out += [f"{fig}/rhat_ess.png", f"{fig}/parameter_density.png"]
             out += [f"{fig}/trace_{c}.png" for c in CRITERIA]
@@ -244,6 +266,7 @@ def report_targets():
                 ]
     if A_DATASETS:
         out += [f"results/tables/headline_method_a.{x}" for x in ("csv", "md", "html")]
+        out += ["results/tables/loo.csv", "results/tables/loo.md"]
     for d in B_DATASETS:
         fig = f"{FIGURES}/method_b/{d}"
         out += [

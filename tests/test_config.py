@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bayesprune.config import ConfigError, derive_seed, load_config_file, validate_config
+from bayesprune.config import (
+    ConfigError,
+    apply_overrides,
+    derive_seed,
+    load_config_file,
+    typed_value,
+    validate_config,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -189,3 +196,52 @@ def test_partial_resample_block_keeps_the_resample_default():
     cfg = _base()
     cfg["method_a"]["resample"] = {"step_size": 0.02}
     assert validate_config(cfg)["method_a"]["resample"]["samples"] == 1000
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("null", None),
+        ("~", None),
+        ("100", 100),
+        ("0.5", 0.5),
+        ("1e-3", 0.001),
+        ("true", True),
+        ("false", False),
+        ("../shared/datasets", "../shared/datasets"),
+        ("stn", "stn"),
+        ("[0.25, 0.5]", [0.25, 0.5]),
+    ],
+)
+def test_command_line_values_get_their_yaml_type(text, value):
+    assert typed_value(text) == value and type(typed_value(text)) is type(value)
+
+
+def test_nested_command_line_override_merges_typed_keys():
+    # what Snakemake hands over for --config 'method_a={sampler: {samples: 100}}' mirror=null
+    cli = {"method_a": {"sampler": {"samples": "100", "thin": "2"}}, "mirror": "null"}
+    base = _base()
+    merged = apply_overrides(base, cli)
+    assert merged["mirror"] is None
+    assert merged["method_a"]["sampler"]["samples"] == 100
+    assert merged["method_a"]["sampler"]["thin"] == 2
+    # the rest of method_a (and of its sampler block) is kept
+    assert merged["method_a"]["datasets"] == base["method_a"]["datasets"]
+    assert merged["method_a"]["sampler"]["chains"] == base["method_a"]["sampler"]["chains"]
+    assert base["method_a"]["sampler"]["samples"] == 300  # the input is not changed
+    cfg = validate_config(merged)
+    assert cfg["method_a"]["sampler"]["samples"] == 100 and cfg["mirror"] is None
+
+
+def test_untyped_override_would_be_rejected():
+    # without typing, the schema rejects the string (the failure this override fixes)
+    base = _base()
+    base["method_a"]["sampler"]["samples"] = "100"
+    with pytest.raises(ConfigError, match="method_a.sampler.samples"):
+        validate_config(base)
+
+
+def test_override_replaces_lists_and_scalars():
+    merged = apply_overrides(_base(), {"method_a": {"pruning": {"rates": ["0.25", "0.75"]}}})
+    assert merged["method_a"]["pruning"]["rates"] == [0.25, 0.75]
+    assert merged["method_a"]["pruning"]["criteria"] == ["stn", "rnd"]

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import matplotlib.image as mpimg
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -189,7 +190,7 @@ def _figures() -> dict[str, object]:
     chains = {f"layer0.weight[0,{i}]": rng.normal(i, 1, (2, 100)) for i in range(3)}
     y, probs = _classification()
     return {
-        "curves": lambda: plots.pruning_curves_figure(_curves(), rates=RATES),
+        "curves": lambda: plots.pruning_curves_figure(_curves(), rates=RATES, unpruned=_unpruned()),
         "bars_regression": lambda: plots.stage_bars_figure(_pruning_table(), _unpruned()),
         "bars_classification": lambda: plots.stage_bars_figure(
             _pruning_table("classification"), _unpruned("classification")
@@ -250,7 +251,82 @@ def test_headline_tables_read_like_the_papers():
     assert len(a) == len(CRITERIA) * len(RATES)
     assert "±" in a.loc[0, "pruned"] and a.loc[0, "total params"] == P
     assert a.loc[0, "n_runs"] == 2 * len(REPS)  # every chain of every replicate is one run
+    # counts print as integers in the CSV and Markdown ("266", not "266.0")
+    assert f",{P}\n" in a.to_csv(index=False).splitlines(keepends=True)[1]
     c = plots.headline_method_a(_pruning_table("classification"), _unpruned("classification"))
     assert c.loc[0, "metric"] == "test accuracy (%)" and float(c.loc[0, "full"].split(" ")[0]) > 50
     page = plots.table_html(a, "Method A", "note")
     assert page.startswith("<!DOCTYPE html>") and "<table>" in page
+
+
+def _hlines(ax) -> list[float]:
+    return [ln.get_ydata()[0] for ln in ax.get_lines() if len(set(ln.get_ydata())) == 1]
+
+
+def test_pruning_curves_overlay_criteria_with_both_references():
+    fig = plots.pruning_curves_figure(_curves(), rates=RATES, unpruned=_unpruned())
+    (ax,) = fig.axes
+    curves = _curves()
+    full = curves.loc[curves["step"] == 0, "test_error"].mean()
+    levels = _hlines(ax)
+    assert any(np.isclose(v, full) for v in levels)  # full posterior
+    assert any(np.isclose(v, _unpruned()["point_rmse_test"].mean()) for v in levels)  # dense
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert {"STN (signal-to-noise)", "RND (random)", "dense network (Adam)"} <= set(labels)
+    # one bold mean line per criterion, one thin line per run
+    widths = sorted(ln.get_linewidth() for ln in ax.get_lines() if len(ln.get_xdata()) > 2)
+    assert widths.count(2.0) == len(CRITERIA) and widths.count(0.6) == len(CRITERIA) * len(REPS)
+    plt.close(fig)
+
+
+def test_stage_bars_keep_a_zero_reference_visible():
+    unpruned = _unpruned("classification").assign(point_acc_test=1.0)  # 0% error
+    fig = plots.stage_bars_figure(_pruning_table("classification"), unpruned)
+    ax = fig.axes[0]
+    assert 0.0 in _hlines(ax) and ax.get_ylim()[0] < 0.0
+    plt.close(fig)
+
+
+def test_rhat_panels_are_linear_with_the_threshold_and_a_count():
+    params = _param_rows()
+    params.loc[params.index[:5], "rhat"] = 1.9  # values up to 1.9 must stay readable
+    fig = plots.diagnostics_figure(params, _function_rows())
+    rhat_axes = [ax for ax in fig.axes if ax.get_ylabel().endswith("R-hat")]
+    assert rhat_axes
+    for ax in fig.axes[: len(CRITERIA)] + fig.axes[2 * len(CRITERIA) : 3 * len(CRITERIA)]:
+        assert ax.get_yscale() == "linear"
+        assert 1.01 in _hlines(ax)
+        ticks = [t for t in ax.get_yticks() if ax.get_ylim()[0] <= t <= ax.get_ylim()[1]]
+        assert len(ticks) >= 4
+        assert any("above 1.01" in t.get_text() for t in ax.texts)
+    plt.close(fig)
+
+
+def test_predicted_vs_actual_shows_the_full_posterior_once():
+    figure = _figures()["predictions"]()
+    titles = [ax.get_title() for ax in figure.axes]
+    assert sum(t.startswith("full posterior") for t in titles) == 1
+    assert len(figure.axes) == 1 + len(CRITERIA) * len(RATES)
+    plt.close(figure)
+
+
+def test_trace_statistics_sit_inside_their_panels():
+    figure = _figures()["trace"]()
+    for ax in figure.axes[::2]:
+        title = ax.get_title(loc="left")
+        assert title and "R-hat" not in title
+        assert any(t.get_text().startswith("R-hat") for t in ax.texts)
+    plt.close(figure)
+
+
+def test_roc_and_reliability_draw_their_diagonals():
+    y, probs = _classification()
+    for fig in (plots.roc_figure(y, probs, ["a", "b", "c"]), plots.reliability_figure(y, probs)):
+        diagonals = [
+            ln
+            for ax in fig.axes
+            for ln in ax.get_lines()
+            if list(ln.get_xdata()) == [0, 1] and list(ln.get_ydata()) == [0, 1]
+        ]
+        assert diagonals, fig
+        plt.close(fig)

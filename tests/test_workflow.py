@@ -196,6 +196,53 @@ def test_tradeoff_grid_change_reruns_only_the_study(tiny_run, tmp_path):
     assert not {"bf_train", "prepare", "sample", "table_bayes_factor"} & set(counts), counts
 
 
+def test_every_stage_file_supports_arviz_model_comparison(tiny_run):
+    import arviz as az
+    import pandas as pd
+
+    from bayesprune.posterior import load_posterior
+
+    base = tiny_run / "results/method_a/iris/rep0"
+    files = {
+        "full": base / "full/posterior.nc",
+        "pruned": base / "pruned/stn/0.5/posterior.nc",
+        "resampled": base / "resampled/stn/0.5/posterior.nc",
+    }
+    stages = {name: load_posterior(path) for name, path in files.items()}
+    for idata in stages.values():
+        assert {"log_likelihood", "posterior_predictive", "observed_data"} <= set(idata.groups())
+        assert "log_likelihood_test" in idata.groups()
+    table = az.compare(stages)
+    assert set(table.index) == set(files) and table["elpd_loo"].notna().all()
+    loo = pd.read_csv(tiny_run / "results/tables/loo.csv")
+    # one row per run (2 chains, each its own run) of every stage: full + criteria x rates x
+    # (pruned, resampled), per dataset
+    assert len(loo) == 2 * 2 * (1 + 2 * 1 * 2)
+    assert set(loo["run"]) == {"chain0", "chain1"}
+    assert set(loo["stage"]) == {"full", "pruned", "resampled"}
+    assert (loo["k_good"] + loo["k_bad"] + loo["k_very_bad"] == loo["n_train"]).all()
+    assert (tiny_run / "results/figures/method_a/iris/loo.png").stat().st_size > 20_000
+
+
+def test_no_empty_checkpoint_folders_remain(tiny_run):
+    ck = tiny_run / "results/checkpoints"
+    assert not ck.exists() or any(p.is_file() for p in ck.rglob("*"))
+
+
+def test_nested_command_line_override_is_typed_and_merged(tiny_run):
+    # --config values are typed as YAML and nested mappings merge key by key
+    result = snakemake(
+        tiny_run,
+        *tiny_args(),
+        "method_a={resample: {samples: 240}}",
+        "--dry-run",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    counts = _job_counts(result.stdout + result.stderr)
+    assert counts.get("resample") == 4, counts
+    assert not {"sample", "prune", "train_unpruned", "prepare", "bf_train", "curve"} & set(counts)
+
+
 def test_more_replicates_add_jobs_without_touching_existing_ones(tiny_run, tmp_path):
     text = (ROOT / "tests/configs/tiny.yaml").read_text()
     more = tmp_path / "tiny_more.yaml"

@@ -5,7 +5,7 @@ from threadpoolctl import threadpool_limits
 
 from bayesprune.data import load_split
 from bayesprune.io import logged, write_json
-from bayesprune.posterior import load_posterior, network_of
+from bayesprune.posterior import load_posterior, network_of, save_posterior, with_observations
 from bayesprune.stages import prune_runs, write_stage
 
 with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
@@ -14,7 +14,7 @@ with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
     spec = network_of(idata)
     p = snakemake.params.pruning
     criterion, rate = snakemake.wildcards.criterion, float(snakemake.wildcards.rate)
-    stage, masks = prune_runs(
+    stage, masks, pruned_idata = prune_runs(
         idata,
         spec,
         arrays,
@@ -38,6 +38,11 @@ with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
         predictive=snakemake.output.predictive,
         diagnostics=snakemake.output.diagnostics,
         param_table=snakemake.output.param_table,
+    )
+    # the pruned stage's own file (every run's masked draws), for az.loo / az.compare
+    save_posterior(
+        snakemake.output.posterior,
+        with_observations(pruned_idata, spec, meta["task"], arrays, seed=snakemake.params.seed),
     )
     for run, mask in zip(stage.metrics["runs"], masks["runs"], strict=True):
         log.info(

@@ -5,7 +5,7 @@ from threadpoolctl import threadpool_limits
 
 from bayesprune.data import load_split
 from bayesprune.io import logged, read_json
-from bayesprune.posterior import load_posterior, network_of, sample_network
+from bayesprune.posterior import load_posterior, network_of, sample_network, with_observations
 from bayesprune.stages import assess_resampled, resample_starts, write_sampled_stage
 
 with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
@@ -64,7 +64,7 @@ with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
     out = snakemake.output
     write_sampled_stage(
         stage,
-        idata,
+        with_observations(idata, spec, meta["task"], arrays, seed=seed),
         posterior=out.posterior,
         checkpoint=snakemake.params.checkpoint,
         metrics=out.metrics,

@@ -6,7 +6,7 @@ from threadpoolctl import threadpool_limits
 from bayesprune.data import load_split
 from bayesprune.io import load_npz, logged
 from bayesprune.networks import MLPSpec
-from bayesprune.posterior import sample_network
+from bayesprune.posterior import sample_network, with_observations
 from bayesprune.stages import assess_full, write_sampled_stage
 
 with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
@@ -52,7 +52,7 @@ with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
     out = snakemake.output
     write_sampled_stage(
         stage,
-        idata,
+        with_observations(idata, spec, meta["task"], arrays, seed=seed),
         posterior=out.posterior,
         checkpoint=snakemake.params.checkpoint,
         metrics=out.metrics,

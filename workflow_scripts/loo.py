@@ -1,0 +1,29 @@
+"""PSIS-LOO and test log predictive density of every stage of one dataset; table and figure."""
+
+from bayesprune import plots
+from bayesprune.io import logged, write_csv
+from bayesprune.model_comparison import compare_stages, loo_figure, score_table
+from bayesprune.posterior import load_posterior, run_subsets
+
+with logged(snakemake.log[0]) as log:
+    dataset = snakemake.wildcards.dataset
+    runs, first = [], {}
+    for key, path in zip(snakemake.params.stage_keys, snakemake.input, strict=True):
+        # [stage, criterion, rate, rep]
+        stage, criterion, rate, rep = key
+        idata = load_posterior(path)
+        keys = {"dataset": dataset, "rep": rep, "stage": stage, "criterion": criterion}
+        keys["rate"] = rate
+        # every run of the file on its own: a pruned file's runs have different masks
+        for n, (label, chain, own) in enumerate(run_subsets(idata)):
+            runs.append(({**keys, "run": label, "chain": chain}, own))
+            if rep == snakemake.params.stage_keys[0][3] and n == 0:
+                name = "full" if stage == "full" else f"{stage} {criterion} {100 * rate:g}%"
+                first[f"{name} ({label})"] = own
+    table = score_table(runs)
+    write_csv(snakemake.output.table, table)
+    compare = compare_stages(first).reset_index(names="stage")
+    write_csv(snakemake.output.compare, compare)
+    fig = loo_figure(table, title=f"{dataset}: does pruning keep generalisation? (PSIS-LOO)")
+    plots.save_figure(fig, snakemake.output.figure)
+    log.info("%d stages scored; best by LOO: %s", len(table), compare["stage"].iloc[0])
