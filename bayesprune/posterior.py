@@ -270,6 +270,17 @@ def pooled_draws(idata: az.InferenceData, var: str = "theta") -> np.ndarray:
     return arr.reshape(arr.shape[0] * arr.shape[1], *arr.shape[2:])
 
 
+#: attributes holding one JSON entry per chain
+PER_CHAIN_ATTRS = (
+    "acceptance_rate",
+    "n_diverging",
+    "step_scale",
+    "adapted_step_size",
+    "adapted_noise_step",
+    "chain_masks",
+)
+
+
 def subset_chains(
     idata: az.InferenceData, chains: list[int] | tuple[int, ...], theta: np.ndarray | None = None
 ) -> az.InferenceData:
@@ -289,7 +300,7 @@ def subset_chains(
         post["theta"] = (post["theta"].dims, np.asarray(theta, dtype=np.float64))
     for group in ("posterior", "sample_stats"):
         attrs = getattr(out, group).attrs
-        for key in ("acceptance_rate", "n_diverging", "step_scale", "adapted_step_size"):
+        for key in PER_CHAIN_ATTRS:
             if key in attrs:
                 values = json.loads(attrs[key])
                 attrs[key] = json.dumps([values[i] for i in idx])

@@ -21,7 +21,7 @@ from .diagnostics import diagnose, per_parameter_table
 from .evaluation import assess_posterior
 from .io import save_npz, write_csv, write_json
 from .networks import MLPSpec
-from .posterior import pooled_draws, save_posterior, subset_chains
+from .posterior import PER_CHAIN_ATTRS, pooled_draws, save_posterior, subset_chains
 from .runs import Run
 
 
@@ -384,6 +384,9 @@ def join_runs(idatas: list[Any], masks: list[dict[str, Any]]) -> Any:
         parts = [getattr(i, name) for i in idatas]
         joined = xr.concat(parts, dim="chain").assign_coords(chain=np.arange(first))
         joined.attrs = dict(parts[0].attrs)
+        for key in PER_CHAIN_ATTRS:  # one entry per chain: joined in chain order
+            if all(key in p.attrs for p in parts):
+                joined.attrs[key] = json.dumps(sum((json.loads(p.attrs[key]) for p in parts), []))
         groups[name] = joined
     out = az.InferenceData(**groups)
     out.posterior.attrs.update(
