@@ -453,8 +453,9 @@ def test_adaptation_validation_and_records(caplog) -> None:
         sampler.run_chains(GAUSS, np.zeros((2, 3)), params, 20, burn_in=0, adapt=True)
     with pytest.raises(ValueError, match="target_accept"):
         sampler.run_chains(GAUSS, np.zeros((2, 3)), params, 20, adapt=True, target_accept=1.0)
-    with pytest.raises(ValueError):
-        sampler.run_chains(GAUSS, np.zeros((2, 3)), params.scaled(np.ones(2)), 20)
+    # per-chain kernel params need one row per chain
+    with pytest.raises(ValueError, match="rows"):
+        sampler.run_chains(GAUSS, np.zeros((2, 3)), params.scaled(np.ones(3)), 20)
     logger = logging.getLogger("bayesprune.test_sampler")
     with caplog.at_level(logging.INFO, logger=logger.name):
         sampler.run_chains(GAUSS, np.zeros((2, 3)), params, 20, logger=logger, adapt=True)
