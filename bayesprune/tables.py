@@ -141,6 +141,8 @@ def _fmt(value: Any, digits: int = 4) -> str:
     if isinstance(value, float | np.floating):
         if math.isnan(value):
             return ""
+        if float(value).is_integer() and abs(value) < 1e15:
+            return str(int(value))  # counts print as counts ("17230", not "1.723e+04")
         return f"{value:.{digits}g}"
     return str(value)
 
