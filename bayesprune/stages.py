@@ -17,12 +17,22 @@ import arviz as az
 import numpy as np
 import pandas as pd
 
-from .diagnostics import diagnose, per_parameter_table
-from .evaluation import assess_posterior
+from .alignment import align
+from .config import derive_seed
+from .diagnostics import (
+    diagnose,
+    ess_by_chain,
+    mask_parameter_table,
+    per_parameter_table,
+    prediction_quantity,
+    summarise_parameters,
+)
+from .evaluation import assess_posterior, point_metrics
 from .io import save_npz, write_csv, write_json
 from .networks import MLPSpec
 from .posterior import PER_CHAIN_ATTRS, pooled_draws, save_posterior, subset_chains
-from .runs import Run
+from .pruning import make_mask, mask_from_dict, mask_to_dict, masked_mean, scores
+from .runs import Run, distinguishable_modes, replicate_warning, run_draws, runs_of
 
 
 @dataclass
@@ -215,8 +225,6 @@ def _function_predictions(
     idata: Any, spec: MLPSpec, task: str, split: dict[str, np.ndarray], points: np.ndarray
 ) -> np.ndarray:
     """Label-free predictions ``(chains, draws, M)`` at the function-space points."""
-    from .diagnostics import prediction_quantity
-
     theta = np.asarray(idata.posterior["theta"].transpose("chain", "draw", ...).values)
     pred, _ = prediction_quantity(
         spec, task, theta, split["X_test"][points], split["y_test"][points]
@@ -240,15 +248,9 @@ def assess_full(
     its draws' predictive). ``replicate``: all chains aligned to one reference (``point``: the
     aligned pooled mean, ``point_unaligned``: the raw pooled mean, ``predictive``: the
     label-free pooled predictive); parameter R-hat/ESS before and after alignment, pooled
-    function-space diagnostics, and how many chains sit in distinguishable modes; a warning
-    when the aligned chains disagree (pooling them into one run is then unsound).
+    function-space diagnostics, and how many chains sit in distinguishable modes.
     ``params.csv``: every chain's rows and run ``all`` (aligned pooled, with ``rhat_raw``).
     """
-    from .alignment import align
-    from .diagnostics import ess_by_chain, summarise_parameters
-    from .evaluation import point_metrics
-    from .runs import distinguishable_modes, replicate_warning, runs_of
-
     theta = np.asarray(idata.posterior["theta"].transpose("chain", "draw", ...).values)
     n_chains = theta.shape[0]
     aligned = align(spec, theta)
@@ -271,12 +273,9 @@ def assess_full(
         "draws_relabelled": aligned.n_changed,
     }
     rep_diag["modes"] = distinguishable_modes(pred, ess_by_chain(pred))
-    warning = replicate_warning(rep_diag["parameter"]["rhat_median"])
-    rep_diag["replicate_unit_warning"] = warning
     items = []
     for run in runs_of("chain", n_chains):
-        own = align(spec, theta[list(run.chains)]).theta
-        run_idata = subset_chains(idata, run.chains, own)
+        run_idata = subset_chains(idata, run.chains, run_draws(spec, theta, run))
         stage = assess_stage(
             run_idata, spec, split, meta, seed=seed, n_function_points=n_function_points
         )
@@ -312,11 +311,6 @@ def prune_runs(
     draws its scores from a seed of its own per run (``seed`` and the run's label), the same
     for every rate, so random masks nest across rates.
     """
-    from .config import derive_seed
-    from .diagnostics import mask_parameter_table
-    from .pruning import make_mask, mask_to_dict, scores
-    from .runs import replicate_warning, run_draws, runs_of
-
     theta = np.asarray(idata.posterior["theta"].transpose("chain", "draw", ...).values)
     items, masks, maskeds = [], [], []
     warning = None
@@ -414,9 +408,6 @@ def resample_starts(
     parameter. Returns ``(theta (R*c, P), chain_mask (R*c, P) bool, tau2 (R*c,) or None,
     runs)`` where ``runs`` lists each run with its ``sub_chains``.
     """
-    from .pruning import mask_from_dict, masked_mean
-    from .runs import Run, run_draws
-
     if start not in ("draw", "mean"):
         raise ValueError(f"resample start must be draw or mean, got {start!r}")
     theta = np.asarray(idata.posterior["theta"].transpose("chain", "draw", ...).values)
@@ -432,16 +423,17 @@ def resample_starts(
         keep[pruned] = False
         gen = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(r, 7)))
         picks = gen.choice(len(draws), size=min(chains_per_run, len(draws)), replace=False)
+        mean = masked_mean(draws, pruned)
+        t_mean = None if tau is None else tau.mean()
         first = len(starts)
         for j in range(chains_per_run):
             if j == 0:
-                point, t2 = masked_mean(draws, pruned), None if tau is None else tau.mean()
+                point, t2 = mean, t_mean
             elif start == "draw":
                 k = int(picks[j % len(picks)])
-                point, t2 = draws[k].copy(), None if tau is None else tau[k]
+                point, t2 = draws[k], None if tau is None else tau[k]
             else:
-                point = masked_mean(draws, pruned) + jitter * gen.standard_normal(spec.n_params)
-                t2 = None if tau is None else tau.mean()
+                point, t2 = mean + jitter * gen.standard_normal(spec.n_params), t_mean
             starts.append(np.where(keep, point, 0.0))
             rows.append(~keep)
             if t2 is not None:
@@ -467,9 +459,6 @@ def assess_resampled(
     The resampled draws stay in the run's aligned labelling: the mask pins it (relabelling
     would move pruned zeros), so they are not aligned again.
     """
-    from .pruning import mask_from_dict
-    from .runs import Run
-
     items = []
     for entry, run_info in zip(masks["runs"], runs, strict=True):
         run = Run(entry["run"], tuple(entry["chains"]))
