@@ -18,7 +18,10 @@ Model (spec part A):
 * classification: categorical on ``softmax(logits)`` (stable ``log_softmax``);
 * the log likelihood is summed over the full training set.
 
-The gradient is computed by a hand-written backward pass in numpy (no autograd): small
+For float64 networks with one hidden layer (every method-A network of the shipped configs) the
+data term and its gradient come from the compiled pass of :mod:`bayesprune.fused` (about 2-3x
+faster, equal to rounding; ``fused=False`` forces numpy). Otherwise the gradient is computed
+by a hand-written backward pass in numpy (no autograd): small
 networks on full-batch data are bound by per-call overhead, and one fused forward+backward
 pass per MCMC step is what the sampler needs (it keeps the gradient of the current state).
 The first layer of all ``K`` chains is one matrix product ``X @ W0^T`` with ``W0`` of shape
@@ -70,7 +73,9 @@ class MLPPosterior:
 
     Call it with positions ``x`` of shape ``(K, dim)``; it returns a :class:`LogDensity`.
     ``dtype`` is the precision of the network arithmetic (``float64`` default; ``float32``
-    roughly halves the cost of large element-wise passes); sums and results are float64.
+    roughly halves the cost of numpy's large element-wise passes); sums and results are
+    float64. ``fused``: the compiled one-hidden-layer pass (None: wherever it applies, i.e.
+    float64 with one hidden layer; True: required; False: numpy).
     """
 
     def __init__(
@@ -88,6 +93,7 @@ class MLPPosterior:
         mask: np.ndarray | list[int] | None = None,
         dtype: type | np.dtype = np.float64,
         torch_sigmoid: bool = False,
+        fused: bool | None = None,
     ) -> None:
         if task not in ("regression", "classification"):
             raise ValueError(f"task must be regression or classification, got {task!r}")
@@ -154,11 +160,35 @@ class MLPPosterior:
             (blocks[2 * i].slice, blocks[2 * i + 1].slice) for i in range(spec.n_layers)
         ]
         self._ws: dict[int, dict[str, list[np.ndarray]]] = {}
-        # torch's vectorised sigmoid is 1.5x faster than numpy's exp + add + reciprocal on one
-        # thread, but importing torch costs about 2 s: worth it on long, wide runs only
-        # (see :func:`torch_sigmoid_pays`)
+        # the compiled pass (bayesprune.fused) for float64 networks with one hidden layer;
+        # None: wherever it applies
+        applies = spec.n_layers == 2 and self.dtype == np.float64
+        if fused and not applies:
+            raise ValueError("the compiled pass needs float64 and exactly one hidden layer")
+        self._fused = None
+        if applies and fused is not False:
+            from bayesprune import fused as compiled
+
+            self._fused = compiled
+            # inputs transposed, rows padded with zeros to a multiple of 4 (see fused._hidden)
+            d_in = spec.sizes[0]
+            self._XT = np.zeros((-(-d_in // 4) * 4, self.n))
+            self._XT[:d_in] = self.X.T
+            C, H = spec.sizes[-1], spec.sizes[1]
+            regression = task == "regression"
+            self._fused_ws = {
+                "y": self.y.astype(np.float64) if regression else np.zeros(self.n),
+                "labels": np.zeros(self.n, np.int64) if regression else self.y.copy(),
+                "A": np.empty((H, self.n)),
+                "F": np.empty((C, self.n)),
+                "dl": np.empty((C, self.n)),
+                "back": np.empty((2, self.n)),
+            }
+        # numpy path: torch's vectorised sigmoid is 1.5x faster than numpy's exp + add +
+        # reciprocal on one thread, but importing torch costs about 2 s: worth it on long,
+        # wide runs only (see :func:`torch_sigmoid_pays`)
         self._torch = None
-        if torch_sigmoid and spec.hidden_activation == "sigmoid":
+        if torch_sigmoid and spec.hidden_activation == "sigmoid" and self._fused is None:
             import torch
 
             self._torch = torch
@@ -316,36 +346,87 @@ class MLPPosterior:
     def _evaluate(self, x: np.ndarray) -> LogDensity:
         K = x.shape[0]
         P = self.n_params
-        N = self.n
         theta = x[:, :P]
         if self.mask.size or self.chain_mask is not None:
             theta = self.zero_pruned(theta.copy())
+        grad = np.empty((K, self.dim), dtype=np.float64)
+        eta = None
+        if self.task == "regression":
+            eta = x[:, self.eta_index] if self.has_eta else np.full(K, math.log(self.tau2))
+        if self._fused is not None:
+            data = self._data_fused(theta, eta, grad)
+        else:
+            data = self._data_numpy(theta, eta, grad)
+        if eta is not None:
+            sse, inv_tau2 = data, np.exp(-eta)
+            loglik = -0.5 * self.n * (math.log(2 * math.pi) + eta) - 0.5 * sse * inv_tau2
+            if self.has_eta:
+                log_prior_eta = self._ig_const - self.nu1 * eta - self.nu2 * inv_tau2
+                grad[:, self.eta_index] = (
+                    -0.5 * self.n + 0.5 * sse * inv_tau2 - self.nu1 + self.nu2 * inv_tau2
+                )
+            else:
+                log_prior_eta = 0.0
+        else:
+            loglik, log_prior_eta = data, 0.0
+        th64 = theta.astype(np.float64, copy=False)
+        log_prior = self._prior_const - 0.5 * np.einsum("kp,kp->k", th64, th64) / self.sigma2
+        grad[:, :P] -= th64 / self.sigma2
+        if self.chain_mask is not None:
+            grad[:, :P][self.chain_mask] = 0.0
+        elif self.mask.size:
+            grad[:, self.mask] = 0.0
+        lp = loglik + log_prior + log_prior_eta
+        return LogDensity(np.asarray(lp, dtype=np.float64), grad, np.asarray(loglik, np.float64))
+
+    def _data_fused(
+        self, theta: np.ndarray, eta: np.ndarray | None, grad: np.ndarray
+    ) -> np.ndarray:
+        """The compiled one-hidden-layer pass (:mod:`bayesprune.fused`): regression's sum of
+        squared residuals or classification's log likelihood per chain; writes the data term's
+        gradient into ``grad[:, :P]``."""
+        fused, ws = self._fused, self._fused_ws
+        out = np.empty(theta.shape[0])
+        inv_tau2 = np.exp(-eta) if eta is not None else out
+        fused.loglik_and_grad(
+            np.ascontiguousarray(theta, dtype=np.float64),
+            self._XT,
+            ws["y"],
+            ws["labels"],
+            inv_tau2,
+            self.spec.sizes[0],
+            self.spec.sizes[1],
+            self.spec.sizes[2],
+            fused.HIDDEN_CODES[self.spec.hidden_activation],
+            self.spec.output_activation == "sigmoid",
+            eta is not None,
+            grad,
+            out,
+            ws["A"],
+            ws["F"],
+            ws["dl"],
+            ws["back"],
+        )
+        return out
+
+    def _data_numpy(
+        self, theta: np.ndarray, eta: np.ndarray | None, grad: np.ndarray
+    ) -> np.ndarray:
+        """The numpy pass (any depth and dtype): as :meth:`_data_fused`."""
+        K = theta.shape[0]
+        N = self.n
         f, hidden = self._forward(theta)
         ws = self._workspace(K)
-        grad = np.empty((K, self.dim), dtype=np.float64)
-
-        if self.task == "regression":
-            if self.has_eta:
-                eta = x[:, self.eta_index]
-            else:
-                eta = np.full(K, math.log(self.tau2))
+        if eta is not None:
             inv_tau2 = np.exp(-eta)
             res, delta = ws["out"]
             np.subtract(self.y[:, None], f, out=res)  # (N, K)
-            sse = np.einsum("nk,nk->k", res, res, dtype=np.float64)
-            loglik = -0.5 * N * (math.log(2 * math.pi) + eta) - 0.5 * sse * inv_tau2
+            data = np.einsum("nk,nk->k", res, res, dtype=np.float64)
             np.multiply(res, inv_tau2.astype(self.dtype), out=delta)  # d loglik / d f
             if self.spec.output_activation == "sigmoid":
                 np.multiply(f, f, out=res)
                 np.subtract(f, res, out=res)
                 delta *= res
-            if self.has_eta:
-                log_prior_eta = self._ig_const - self.nu1 * eta - self.nu2 * inv_tau2
-                grad[:, self.eta_index] = (
-                    -0.5 * N + 0.5 * sse * inv_tau2 - self.nu1 + self.nu2 * inv_tau2
-                )
-            else:
-                log_prior_eta = 0.0
         else:
             C = self.spec.sizes[-1]
             z, delta = ws["out"]
@@ -356,21 +437,11 @@ class MLPPosterior:
             s = e.sum(axis=2, keepdims=True)
             # log softmax at the label: z[n, y_n] - log s_n, summed over n
             picked = np.einsum("nkc,nc->k", z3, self.onehot, dtype=np.float64)
-            loglik = picked - np.log(s).sum(axis=(0, 2), dtype=np.float64)
+            data = picked - np.log(s).sum(axis=(0, 2), dtype=np.float64)
             e /= s
             np.subtract(self.onehot[:, None, :], e, out=delta.reshape(N, K, C))
-            log_prior_eta = 0.0
-
         self._backward(theta, delta, hidden, grad)
-        th64 = theta.astype(np.float64, copy=False)
-        log_prior = self._prior_const - 0.5 * np.einsum("kp,kp->k", th64, th64) / self.sigma2
-        grad[:, :P] -= th64 / self.sigma2
-        if self.chain_mask is not None:
-            grad[:, :P][self.chain_mask] = 0.0
-        elif self.mask.size:
-            grad[:, self.mask] = 0.0
-        lp = loglik + log_prior + log_prior_eta
-        return LogDensity(np.asarray(lp, dtype=np.float64), grad, np.asarray(loglik, np.float64))
+        return data
 
     def _backward(
         self, theta: np.ndarray, delta: np.ndarray, hidden: list[np.ndarray], grad: np.ndarray

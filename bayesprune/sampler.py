@@ -60,6 +60,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import numpy as np
+from numba import njit
 
 from bayesprune.io import atomic_path
 
@@ -257,36 +258,98 @@ def step(
     """One MH step of every chain (pure: same inputs, same outputs)."""
     x, g = state.position, state.grad
     lang = noise.u_kernel < params.langevin_prob  # (K,)
-    drift = params.drift * lang[:, None]  # (K, d)
-    xi = noise.normal * params.moving
-    with np.errstate(over="ignore", invalid="ignore"):
-        prop = x + drift * g + params.scale * xi
-        lp_new, g_new, ll_new = _call(logdensity_fn, prop)
-        # log q(x | x') - log q(x' | x); 0 for the symmetric random walk
-        rev = (x - prop - drift * g_new) * params.inv_scale
-        log_q = np.where(
-            lang, 0.5 * (np.einsum("kd,kd->k", xi, xi) - np.einsum("kd,kd->k", rev, rev)), 0.0
-        )
-        log_ratio = lp_new - state.logdensity + log_q
-    finite = np.isfinite(log_ratio) & np.all(np.isfinite(g_new), axis=1) & np.isfinite(ll_new)
-    diverging = ~finite
-    with np.errstate(divide="ignore"):
-        accepted = finite & (np.log(noise.u_accept) < log_ratio)
-    a = accepted[:, None]
-    new_state = State(
-        np.where(a, prop, x),
-        np.where(accepted, lp_new, state.logdensity),
-        np.where(a, g_new, g),
-        np.where(accepted, ll_new, state.loglik),
-    )
-    info = Info(
-        accepted,
-        lang.astype(np.int8),
-        diverging,
-        np.where(finite, log_ratio, np.nan),
-        prop,
-    )
-    return new_state, info
+    scale, drift = np.atleast_2d(params.scale), np.atleast_2d(params.drift)
+    xi, prop = _propose(x, g, noise.normal, lang, scale, drift)
+    lp_new, g_new, ll_new = _call(logdensity_fn, prop)
+    out = _accept(
+        x, g, state.logdensity, state.loglik, prop, xi, lang, drift,
+        np.atleast_2d(params.inv_scale), lp_new, g_new, ll_new, noise.u_accept,
+    )  # fmt: skip
+    position, logdensity, grad, loglik, accepted, diverging, log_ratio = out
+    new_state = State(position, logdensity, grad, loglik)
+    return new_state, Info(accepted, lang.astype(np.int8), diverging, log_ratio, prop)
+
+
+@njit(error_model="numpy", cache=True)
+def _propose(
+    x: np.ndarray,
+    g: np.ndarray,
+    normal: np.ndarray,
+    lang: np.ndarray,
+    scale: np.ndarray,
+    drift: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The noise ``xi`` (0 where a coordinate does not move) and the proposal
+    ``x + [lang] drift * g + scale * xi``; ``scale``/``drift`` have 1 or K rows."""
+    K, d = x.shape
+    xi = np.empty((K, d))
+    prop = np.empty((K, d))
+    for k in range(K):
+        r = min(k, scale.shape[0] - 1)
+        on = 1.0 if lang[k] else 0.0
+        for i in range(d):
+            z = normal[k, i] if scale[r, i] > 0.0 else 0.0
+            xi[k, i] = z
+            prop[k, i] = x[k, i] + on * drift[r, i] * g[k, i] + scale[r, i] * z
+    return xi, prop
+
+
+@njit(error_model="numpy", cache=True)
+def _accept(
+    x: np.ndarray,
+    g: np.ndarray,
+    lp: np.ndarray,
+    ll: np.ndarray,
+    prop: np.ndarray,
+    xi: np.ndarray,
+    lang: np.ndarray,
+    drift: np.ndarray,
+    inv_scale: np.ndarray,
+    lp_new: np.ndarray,
+    g_new: np.ndarray,
+    ll_new: np.ndarray,
+    u_accept: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """MH accept/reject of every chain: the Langevin kernel's ratio includes
+    ``log q(x | x') - log q(x' | x)`` with the gradient at ``x'``; the random walk's is 0.
+    A non-finite ratio, gradient or log likelihood is rejected and flagged diverging (its
+    ratio reported as nan)."""
+    K, d = x.shape
+    position = np.empty((K, d))
+    grad = np.empty((K, d))
+    logdensity = np.empty(K)
+    loglik = np.empty(K)
+    accepted = np.zeros(K, dtype=np.bool_)
+    diverging = np.zeros(K, dtype=np.bool_)
+    log_ratio = np.empty(K)
+    for k in range(K):
+        r = min(k, drift.shape[0] - 1)
+        log_q = 0.0
+        finite_g = True
+        if lang[k]:
+            fwd = 0.0
+            rev = 0.0
+            for i in range(d):
+                b = (x[k, i] - prop[k, i] - drift[r, i] * g_new[k, i]) * inv_scale[r, i]
+                fwd += xi[k, i] * xi[k, i]
+                rev += b * b
+            log_q = 0.5 * (fwd - rev)
+        for i in range(d):
+            if not math.isfinite(g_new[k, i]):
+                finite_g = False
+        ratio = lp_new[k] - lp[k] + log_q
+        ok = math.isfinite(ratio) and finite_g and math.isfinite(ll_new[k])
+        diverging[k] = not ok
+        log_ratio[k] = ratio if ok else np.nan
+        acc = ok and math.log(u_accept[k]) < ratio
+        accepted[k] = acc
+        src_x, src_g = (prop, g_new) if acc else (x, g)
+        for i in range(d):
+            position[k, i] = src_x[k, i]
+            grad[k, i] = src_g[k, i]
+        logdensity[k] = lp_new[k] if acc else lp[k]
+        loglik[k] = ll_new[k] if acc else ll[k]
+    return position, logdensity, grad, loglik, accepted, diverging, log_ratio
 
 
 # ---------------------------------------------------------------------------- streams
@@ -306,14 +369,16 @@ def _generators(seed: int, n_chains: int) -> list[np.random.Generator]:
 
 
 def _draw_block(gens: list[np.random.Generator], dim: int, size: int) -> StepNoise:
-    """``size`` steps of noise for every chain: arrays (size, K, ...)."""
-    normal = np.empty((size, len(gens), dim))
-    u_kernel = np.empty((size, len(gens)))
-    u_accept = np.empty((size, len(gens)))
+    """``size`` steps of noise for every chain: arrays (K, size, ...), each chain's drawn into
+    its own contiguous rows (step ``j`` of the block is ``[:, j]``)."""
+    K = len(gens)
+    normal = np.empty((K, size, dim))
+    u_kernel = np.empty((K, size))
+    u_accept = np.empty((K, size))
     for k, gen in enumerate(gens):
-        normal[:, k, :] = gen.standard_normal((size, dim))
-        u_kernel[:, k] = gen.random(size)
-        u_accept[:, k] = gen.random(size)
+        gen.standard_normal(out=normal[k])
+        gen.random(out=u_kernel[k])
+        gen.random(out=u_accept[k])
     return StepNoise(normal, u_kernel, u_accept)
 
 
@@ -781,7 +846,7 @@ def run_chains(
             block_states = [g.bit_generator.state for g in gens]
             block = _draw_block(gens, d, BLOCK_SIZE)
             j = 0
-        noise = StepNoise(block.normal[j], block.u_kernel[j], block.u_accept[j])
+        noise = StepNoise(block.normal[:, j], block.u_kernel[:, j], block.u_accept[:, j])
         state, info = step(state, noise, logdensity_fn, cur)
         n_div += info.diverging
         if da is not None and it < n_burn:

@@ -346,7 +346,7 @@ def test_adapted_kernel_is_frozen_after_burn_in() -> None:
 
     def noise(i: int) -> sampler.StepNoise:
         b, j = blocks[i // sampler.BLOCK_SIZE], i % sampler.BLOCK_SIZE
-        return sampler.StepNoise(b.normal[j], b.u_kernel[j], b.u_accept[j])
+        return sampler.StepNoise(b.normal[:, j], b.u_kernel[:, j], b.u_accept[:, j])
 
     state = sampler.init(res.position[:, 0], GAUSS)  # after iteration n_burn
     for i in range(n_burn + 1, n_iter):
