@@ -58,9 +58,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("torch_sigmoid", [False, True], ids=["numpy", "torch"])
+@pytest.mark.parametrize("path", ["compiled", "numpy", "torch"])
 @pytest.mark.parametrize("case", CASES, ids=[str(i) for i in range(len(CASES))])
-def test_matches_autograd(case: tuple, torch_sigmoid: bool) -> None:
+def test_matches_autograd(case: tuple, path: str) -> None:
     sizes, task, hidden, output, mask, K, noise = case
     rng = np.random.default_rng(sum(sizes) + K)
     spec = MLPSpec(sizes, hidden, output)
@@ -71,9 +71,11 @@ def test_matches_autograd(case: tuple, torch_sigmoid: bool) -> None:
     else:
         y = rng.integers(0, sizes[-1], 37)
         kw = {}
-    kw["torch_sigmoid"] = torch_sigmoid
+    kw["torch_sigmoid"] = path == "torch"
+    kw["fused"] = None if path == "compiled" else False
     post = MLPPosterior(spec, X, y, task, sigma2=4.0, nu1=2.0, nu2=0.1, mask=mask, **kw)
-    assert (post._torch is not None) == (torch_sigmoid and hidden == "sigmoid")
+    assert (post._fused is not None) == (path == "compiled" and len(sizes) == 3)
+    assert (post._torch is not None) == (path == "torch" and hidden == "sigmoid")
     x = rng.normal(size=(K, post.dim))
     got = post(x)
     lp, grad, loglik = reference(post, x)
