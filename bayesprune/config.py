@@ -133,6 +133,21 @@ def _check_sampler_blocks(cfg: dict[str, Any]) -> None:
                 f"{_samples_needed(settings)}"
                 + (f" or lower method_a.{block}.thin" if settings["thin"] > 1 else "")
             )
+        if settings.get("metric", "identity") == "diagonal":
+            from bayesprune.adaptation import MetricAdaptation
+
+            n_burn = int(math.floor(float(settings["burn_in"]) * int(settings["samples"])))
+            if not settings.get("adapt", False):
+                raise ConfigError(
+                    f"method_a.{block}: metric: diagonal is learnt during burn-in together "
+                    f"with the step; set method_a.{block}.adapt: true (or metric: identity)"
+                )
+            if not MetricAdaptation(n_burn).window_ends():
+                raise ConfigError(
+                    f"method_a.{block}: a burn-in of {n_burn} iterations is too short to "
+                    f"estimate a diagonal metric; raise samples or burn_in, or use metric: "
+                    f"identity"
+                )
 
 
 def _samples_needed(settings: dict[str, Any]) -> int:

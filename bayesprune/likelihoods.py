@@ -505,14 +505,20 @@ def _block_diag(w: np.ndarray) -> np.ndarray:
 TORCH_SIGMOID_MIN_WORK = 3e9
 
 
-def torch_sigmoid_pays(spec: MLPSpec, n_rows: int, chains: int, iterations: int) -> bool:
+def torch_sigmoid_pays(
+    spec: MLPSpec, n_rows: int, chains: int, iterations: int, *, dtype: object = np.float64
+) -> bool:
     """Whether a sampling run is long and wide enough for ``torch_sigmoid=True`` to pay off.
+
+    Never where the compiled pass applies (float64, one hidden layer): it has its own sigmoid.
 
     On the paper's grid only the full Abalone runs (2,506 rows x 12 units x 4 chains x 50,000
     iterations = 6e9) qualify; resampling (2,000 iterations) and the small sets stay in numpy,
     so their jobs never import torch.
     """
     if spec.hidden_activation != "sigmoid":
+        return False
+    if spec.n_layers == 2 and np.dtype(dtype) == np.float64:
         return False
     return n_rows * chains * sum(spec.sizes[1:-1]) * iterations >= TORCH_SIGMOID_MIN_WORK
 

@@ -358,7 +358,8 @@ def sample_network(
 
     ``settings`` is a sampler config block (``samples``, ``burn_in``, ``thin``, ``chains``,
     ``step_size``, ``langevin_step``, ``noise_step``, ``langevin_prob``, ``init``,
-    ``init_jitter``, ``checkpoint_every``, ``dtype``, ``adapt``, ``target_accept``). With
+    ``init_jitter``, ``checkpoint_every``, ``dtype``, ``adapt``, ``target_accept``,
+    ``metric``). With
     ``init: map`` every chain starts at ``theta_start`` (the trained network, or the masked
     posterior mean when resampling) plus ``init_jitter`` noise; with ``init: prior`` from
     N(0, 1). ``mask`` holds the pruned indices, fixed at exactly 0 throughout. With ``adapt``
@@ -375,7 +376,8 @@ def sample_network(
     starts = None if theta_start is None else np.asarray(theta_start, dtype=np.float64)
     explicit = starts is not None and starts.ndim == 2  # one start per chain
     n_chains = starts.shape[0] if explicit else settings["chains"]
-    use_torch = torch_sigmoid_pays(spec, len(X), n_chains, settings["samples"])
+    dtype = np.dtype(settings.get("dtype", "float64"))
+    use_torch = torch_sigmoid_pays(spec, len(X), n_chains, settings["samples"], dtype=dtype)
     if use_torch:
         import torch
 
@@ -387,7 +389,7 @@ def sample_network(
         task,
         prior=prior,
         mask=mask,
-        dtype=np.dtype(settings.get("dtype", "float64")),
+        dtype=dtype,
         torch_sigmoid=use_torch,
     )
     if explicit:
@@ -440,6 +442,7 @@ def sample_network(
         logger=logger,
         adapt=settings.get("adapt", False),
         target_accept=settings.get("target_accept", 0.5),
+        metric=settings.get("metric", "identity"),
         target_id=target.hexdigest(),
     )
     _check_chains_moved(result, settings, checkpoint)

@@ -62,6 +62,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 from numba import njit
 
+from bayesprune.adaptation import DualAveraging, MetricAdaptation, Welford, metric_kernel
 from bayesprune.io import atomic_path
 
 BLOCK_SIZE = 256  # steps of noise drawn at once per chain (part of the stream definition)
@@ -427,49 +428,6 @@ def initial_positions(
 
 
 # ---------------------------------------------------------------------------- adaptation
-@dataclass(frozen=True)
-class DualAveraging:
-    """Dual averaging of ``x = log f`` per chain (Hoffman & Gelman 2014, Alg. 5).
-
-    At adaptation step ``t = 1, 2, ...`` with acceptance probabilities ``alpha`` (K,)::
-
-        H_t    = (1 - 1/(t + t0)) H_{t-1} + (target_accept - alpha) / (t + t0)
-        x_t    = mu - sqrt(t) / gamma * H_t,     mu = log(10 f_0) = log 10
-        xbar_t = t^-kappa x_t + (1 - t^-kappa) xbar_{t-1}
-
-    The chain runs with ``f = exp(x_t)`` during burn-in (``f_0 = 1``: the configured step) and
-    with ``exp(xbar)`` afterwards. ``x`` is clipped to ``[-max_log, max_log]``. Defaults are
-    Stan's (``gamma`` 0.05, ``t0`` 10, ``kappa`` 0.75).
-    """
-
-    target_accept: float = 0.5
-    gamma: float = 0.05
-    t0: float = 10.0
-    kappa: float = 0.75
-    mu: float = math.log(10.0)
-    max_log: float = 30.0
-
-    def __post_init__(self) -> None:
-        if not 0.0 < self.target_accept < 1.0:
-            raise ValueError("target_accept must lie in (0, 1)")
-        if self.gamma <= 0 or self.t0 < 0 or not 0.5 < self.kappa <= 1.0:
-            raise ValueError("dual averaging needs gamma > 0, t0 >= 0, kappa in (0.5, 1]")
-
-    def to_list(self) -> list[float]:
-        return [self.target_accept, self.gamma, self.t0, self.kappa, self.mu, self.max_log]
-
-    def update(
-        self, t: int, alpha: np.ndarray, h_bar: np.ndarray, x_bar: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Step ``t`` (1-based): new ``(x, h_bar, x_bar)`` (pure)."""
-        w = 1.0 / (t + self.t0)
-        h_bar = (1.0 - w) * h_bar + w * (self.target_accept - alpha)
-        x = np.clip(self.mu - math.sqrt(t) / self.gamma * h_bar, -self.max_log, self.max_log)
-        eta = t ** (-self.kappa)
-        x_bar = eta * x + (1.0 - eta) * x_bar
-        return x, h_bar, x_bar
-
-
 def accept_prob(info: Info) -> np.ndarray:
     """MH acceptance probability ``min(1, ratio)`` of each chain's step (0 where diverging)."""
     lar = np.nan_to_num(info.log_accept_ratio, nan=-np.inf)
@@ -516,6 +474,7 @@ class ChainResult:
     params: dict = field(default_factory=dict)  # the base (unadapted) kernel params
     step_scale: np.ndarray | None = None  # (K,) frozen adapted factor; None: no adaptation
     target_accept: float | None = None  # the adaptation's target (None: no adaptation)
+    metric: np.ndarray | None = None  # (K, d) variances of the diagonal metric, or None
 
     @property
     def adapted_step_size(self) -> np.ndarray | None:
@@ -524,7 +483,11 @@ class ChainResult:
         if self.step_scale is None:
             return None
         base = np.asarray(self.params["scale"], dtype=np.float64)[..., : self.n_theta]
-        return self.step_scale * (float(base.max()) if base.size else 0.0)
+        if not base.size:
+            return np.zeros_like(self.step_scale)
+        if base.ndim == 2:  # per-chain kernels (a diagonal metric): each chain's largest
+            return self.step_scale * base.max(axis=1)
+        return self.step_scale * float(base.max())
 
     @property
     def adapted_noise_step(self) -> np.ndarray | None:
@@ -604,6 +567,7 @@ def _fingerprint(
     seed: int,
     adaptation: DualAveraging | None = None,
     target_id: str = "",
+    metric: str = "identity",
 ) -> str:
     h = hashlib.sha256()
     h.update(target_id.encode())
@@ -615,6 +579,8 @@ def _fingerprint(
     )
     if adaptation is not None:  # absent without adaptation: older fingerprints stay valid
         h.update(json.dumps(["adapt", *adaptation.to_list()]).encode())
+    if metric != "identity":
+        h.update(json.dumps(["metric", metric]).encode())
     return h.hexdigest()
 
 
@@ -637,6 +603,7 @@ def run_chains(
     adapt: bool = False,
     target_accept: float = 0.5,
     adaptation: DualAveraging | None = None,
+    metric: Literal["identity", "diagonal"] = "identity",
 ) -> ChainResult:
     """Run ``K`` chains for ``n_iter`` iterations each and return the kept draws.
 
@@ -663,6 +630,13 @@ def run_chains(
     (``adaptation`` overrides the other constants of :class:`DualAveraging`), then freezes
     it; ``ChainResult.step_scale`` holds the frozen factors. Needs a burn-in of at least 1
     iteration. The adaptation state is checkpointed, so resuming stays exact.
+
+    Metric: ``metric="diagonal"`` (needs ``adapt``) also preconditions each chain's kernel
+    during burn-in: per-coordinate scales proportional to the chain's posterior standard
+    deviations, estimated in doubling windows (:class:`bayesprune.adaptation.MetricAdaptation`),
+    the factor's dual averaging restarting after each window; frozen with the factor after
+    burn-in. ``ChainResult.params`` then holds the final preconditioned per-chain kernel
+    (before the factor) and ``ChainResult.metric`` the variances it came from.
     """
     x0 = np.array(initial_position, dtype=np.float64, ndmin=2)
     pruned = getattr(logdensity_fn, "mask", None)
@@ -685,7 +659,19 @@ def run_chains(
         if n_burn < 1:
             raise ValueError("step-size adaptation needs a burn-in of at least 1 iteration")
         da = adaptation or DualAveraging(target_accept=float(target_accept))
-    fp = _fingerprint(x0, params, n_iter, n_burn, thin, seed, da, target_id)
+    if metric not in ("identity", "diagonal"):
+        raise ValueError(f"metric must be identity or diagonal, got {metric!r}")
+    windows: list[int] = []
+    if metric == "diagonal":
+        if da is None:
+            raise ValueError("metric='diagonal' adapts during burn-in: it needs adapt=True")
+        windows = MetricAdaptation(n_burn).window_ends()
+        if not windows:
+            raise ValueError(
+                f"a burn-in of {n_burn} iterations is too short to estimate a diagonal metric"
+            )
+        collect_from = MetricAdaptation(n_burn).window_start(windows[0])
+    fp = _fingerprint(x0, params, n_iter, n_burn, thin, seed, da, target_id, metric)
     if logger is not None and progress is None:
         progress = logging_progress(logger)
 
@@ -701,6 +687,11 @@ def run_chains(
     da_x = np.zeros(K)  # log factor in use during burn-in (log f_0 = 0)
     da_h = np.zeros(K)  # dual-averaging H_bar
     da_xbar = np.zeros(K)  # averaged log factor (frozen after burn-in)
+    da_t0 = 0  # iteration at which the dual averaging last (re)started
+    base_scale = np.array(np.broadcast_to(params.scale, (K, d)))  # the kernel the factor scales
+    base_drift = np.array(np.broadcast_to(params.drift, (K, d)))
+    welford = Welford.init(K, d) if windows else None
+    variance: np.ndarray | None = None
     gens = _generators(seed, K)
     it = 0
     elapsed_before = 0.0
@@ -731,6 +722,11 @@ def run_chains(
                     n_div[:] = z["n_div"]
                     if da is not None:
                         da_x[:], da_h[:], da_xbar[:] = z["da_x"], z["da_h"], z["da_xbar"]
+                    if windows:
+                        da_t0 = int(z["da_t0"])
+                        base_scale[:], base_drift[:] = z["base_scale"], z["base_drift"]
+                        welford = Welford(int(z["wf_count"]), z["wf_mean"], z["wf_m2"])
+                        variance = z["variance"] if z["variance"].size else None
                     block_start = int(z["block_start"])
                     block_states = json.loads(str(z["rng_states"]))
                     elapsed_before = float(z["elapsed_s"])
@@ -742,6 +738,13 @@ def run_chains(
             block_states = [g.bit_generator.state for g in gens]
             acc_post[:], acc_burn[:], n_div[:] = 0, 0, 0
             da_x[:], da_h[:], da_xbar[:] = 0.0, 0.0, 0.0
+            da_t0 = 0
+            base_scale[:], base_drift[:] = (
+                np.broadcast_to(params.scale, (K, d)),
+                np.broadcast_to(params.drift, (K, d)),
+            )
+            welford = Welford.init(K, d) if windows else None
+            variance = None
             if logger is not None:
                 logger.warning(
                     "ignoring unreadable checkpoint %s (%s: %s); starting over",
@@ -816,6 +819,19 @@ def run_chains(
                     da_x=da_x,
                     da_h=da_h,
                     da_xbar=da_xbar,
+                    **(
+                        {
+                            "da_t0": np.array(da_t0),
+                            "base_scale": base_scale,
+                            "base_drift": base_drift,
+                            "wf_count": np.array(welford.count),
+                            "wf_mean": welford.mean,
+                            "wf_m2": welford.m2,
+                            "variance": np.zeros(0) if variance is None else variance,
+                        }
+                        if welford is not None
+                        else {}
+                    ),
                 )
 
     t_start = time.perf_counter()
@@ -832,10 +848,15 @@ def run_chains(
         scale = None if da is None else np.exp(da_x if done < n_burn else da_xbar)
         progress(Progress(done, n_iter, rate, acc, int(n_div.sum()), elapsed, scale, n_burn, K))
 
+    def base_params() -> KernelParams:
+        if not windows:
+            return params
+        return KernelParams(base_scale, base_drift, params.langevin_prob)
+
     def current_params() -> KernelParams:
         if da is None:
             return params
-        return params.scaled(np.exp(da_x if it < n_burn else da_xbar))
+        return base_params().scaled(np.exp(da_x if it < n_burn else da_xbar))
 
     cur = current_params()
 
@@ -850,10 +871,22 @@ def run_chains(
         state, info = step(state, noise, logdensity_fn, cur)
         n_div += info.diverging
         if da is not None and it < n_burn:
-            da_x, da_h, da_xbar = da.update(it + 1, accept_prob(info), da_h, da_xbar)
+            da_x, da_h, da_xbar = da.update(it + 1 - da_t0, accept_prob(info), da_h, da_xbar)
+            if welford is not None:
+                done = it + 1
+                if collect_from < done <= windows[-1]:
+                    welford = welford.update(state.position)
+                if done in windows:
+                    variance = welford.variance()
+                    in_use = base_params().scaled(np.exp(da_x)).scale
+                    base_scale, base_drift = metric_kernel(
+                        params.scale, params.drift, in_use, variance
+                    )
+                    welford = Welford.init(K, d)
+                    da_t0, da_x, da_h, da_xbar = done, np.zeros(K), np.zeros(K), np.zeros(K)
             if it + 1 == n_burn:
                 da_x = da_xbar.copy()  # frozen from here on
-            cur = params.scaled(np.exp(da_x))
+            cur = base_params().scaled(np.exp(da_x))
         if it >= n_burn:
             acc_post += info.accepted
             r = it - n_burn
@@ -902,7 +935,8 @@ def run_chains(
         elapsed_s=elapsed_before + time.perf_counter() - t_start,
         n_theta=int(getattr(logdensity_fn, "n_params", d)),
         eta_index=getattr(logdensity_fn, "eta_index", None),
-        params=params.to_dict(),
+        params=base_params().to_dict(),
         step_scale=None if da is None else np.exp(da_xbar),
         target_accept=None if da is None else da.target_accept,
+        metric=variance,
     )

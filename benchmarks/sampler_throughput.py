@@ -65,7 +65,7 @@ def measure(sizes, task, n, chains, dtype, iters: int) -> float:
     y = rng.normal(size=n) if task == "regression" else rng.integers(0, sizes[-1], n)
     # the sigmoid backend the workflow picks for the paper's full runs (50,000 iterations):
     # torch for Abalone, numpy for Iris
-    fast = torch_sigmoid_pays(spec, n, chains, PAPER_SAMPLES)
+    fast = torch_sigmoid_pays(spec, n, chains, PAPER_SAMPLES, dtype=dtype)
     post = MLPPosterior(spec, X, y, task, dtype=dtype, torch_sigmoid=fast)
     x0 = sampler.initial_positions(post, chains, seed=1, init="prior")
     params = sampler.kernel_params_for(post, 0.025, 0.2)

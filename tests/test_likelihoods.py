@@ -150,9 +150,14 @@ def test_nonfinite_input_gives_nonfinite_density_not_error() -> None:
 
 
 def test_torch_sigmoid_only_where_it_repays_its_import() -> None:
-    # the paper's full Abalone run: 2,506 rows x 12 units x 4 chains x 50,000 iterations
-    assert torch_sigmoid_pays(MLPSpec((8, 12, 1)), 2506, 4, 50_000)
-    # its resampling (2,000 iterations), Iris, and non-sigmoid networks stay in numpy
-    assert not torch_sigmoid_pays(MLPSpec((8, 12, 1)), 2506, 4, 2_000)
-    assert not torch_sigmoid_pays(MLPSpec((4, 12, 3)), 90, 4, 50_000)
-    assert not torch_sigmoid_pays(MLPSpec((8, 12, 1), "tanh"), 2506, 4, 50_000)
+    # numpy path (float32 here): a full Abalone-sized run, 2,506 rows x 12 units x 4 chains x
+    # 50,000 iterations, repays the import
+    f32 = {"dtype": np.float32}
+    assert torch_sigmoid_pays(MLPSpec((8, 12, 1)), 2506, 4, 50_000, **f32)
+    assert torch_sigmoid_pays(MLPSpec((8, 12, 12, 1)), 2506, 4, 50_000)
+    # resampling (2,000 iterations), Iris, and non-sigmoid networks stay in numpy
+    assert not torch_sigmoid_pays(MLPSpec((8, 12, 1)), 2506, 4, 2_000, **f32)
+    assert not torch_sigmoid_pays(MLPSpec((4, 12, 3)), 90, 4, 50_000, **f32)
+    assert not torch_sigmoid_pays(MLPSpec((8, 12, 1), "tanh"), 2506, 4, 50_000, **f32)
+    # the compiled pass (float64, one hidden layer) never imports torch
+    assert not torch_sigmoid_pays(MLPSpec((8, 12, 1)), 2506, 4, 50_000)
