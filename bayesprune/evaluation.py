@@ -37,10 +37,12 @@ probability, ``sum_b (n_b / N) |acc_b - conf_b|``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from numba import njit
 from scipy.special import logsumexp, ndtr, ndtri
 
 from bayesprune import networks
@@ -133,6 +135,27 @@ def _abs_normal_mean(m: np.ndarray, v: np.ndarray) -> np.ndarray:
     return 2 * sd * np.exp(-0.5 * z**2) / np.sqrt(2 * np.pi) + m * (2 * ndtr(z) - 1)
 
 
+@njit(error_model="numpy", cache=True, fastmath={"contract", "reassoc", "nsz", "arcp"})
+def _pair_abs_mean(ms: np.ndarray, ts: np.ndarray) -> np.ndarray:
+    """Mean over component pairs ``i < j`` of ``E|X_i - X_j|``, ``X ~ N(ms[:, n], ts)``, per
+    point ``n`` (:func:`_abs_normal_mean` of the difference, compiled: one pass per pair)."""
+    k, n_pts = ms.shape
+    off = np.zeros(n_pts)
+    c = 2.0 / math.sqrt(2.0 * math.pi)
+    r2 = 1.0 / math.sqrt(2.0)
+    for i in range(k):
+        a = ms[i]
+        for j in range(i + 1, k):
+            b = ms[j]
+            sd = math.sqrt(ts[i] + ts[j])
+            inv = 1.0 / sd
+            for n in range(n_pts):
+                m = a[n] - b[n]
+                z = m * inv
+                off[n] += c * sd * math.exp(-0.5 * z * z) + m * math.erf(z * r2)
+    return off / max(k * (k - 1) // 2, 1)
+
+
 def gaussian_crps(y: np.ndarray, mu: np.ndarray, var: float | np.ndarray) -> float:
     """Mean CRPS of ``N(mu, var)`` at ``y`` (closed form)."""
     sd = np.sqrt(var)
@@ -203,7 +226,6 @@ def mixture_crps(
     tau2: np.ndarray,
     seed: int = 0,
     crps_pairs: int = 200,
-    max_elems: int = 4_000_000,
 ) -> float:
     """Mean CRPS of the equal-weight Gaussian mixtures ``N(mu[:, n], tau2)`` at ``y``.
 
@@ -219,15 +241,9 @@ def mixture_crps(
     sub = np.arange(n_draws)
     if n_draws > crps_pairs:
         sub = np.sort(np.random.default_rng(seed).choice(n_draws, crps_pairs, replace=False))
-    ms, ts = mu[sub], tau2[sub]
-    k = sub.size
-    iu, ju = np.triu_indices(k, 1)
-    var_pairs = (ts[iu] + ts[ju])[:, None]
-    off = np.empty(n_pts)
-    step = max(1, max_elems // max(iu.size, 1))
-    for start in range(0, n_pts, step):
-        sl = slice(start, start + step)
-        off[sl] = _abs_normal_mean(ms[iu, sl] - ms[ju, sl], var_pairs).mean(axis=0)
+    off = _pair_abs_mean(
+        np.ascontiguousarray(mu[sub], dtype=np.float64), np.asarray(tau2[sub], np.float64)
+    )
     term2 = diag / n_draws + (n_draws - 1) / n_draws * off
     return float(np.mean(term1 - 0.5 * term2))
 

@@ -432,3 +432,43 @@ def loglik_and_grad(
         else:
             out[k] = _classification_delta(F, labels, dl, back[0], back[1])
         _backward(th, XT, A, dl, back[0], g, D, H, C, act)
+
+
+@njit(error_model="numpy", cache=True)
+def forward(
+    theta: np.ndarray,
+    XT: np.ndarray,
+    D: int,
+    H: int,
+    C: int,
+    act: int,
+    out_sigmoid: bool,
+    A: np.ndarray,
+    F: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """Network outputs ``out[s, n, c]`` (after the output activation) of every parameter
+    vector ``theta[s]``; ``A`` (H, N) and ``F`` (C, N) workspaces, ``XT`` as in
+    :func:`loglik_and_grad`."""
+    N = XT.shape[1]
+    for s in range(theta.shape[0]):
+        th = theta[s]
+        _hidden(th, XT, A, D, H, act)
+        _outputs(th, A, F, D, H, C)
+        for c in range(C):
+            f = F[c]
+            if out_sigmoid:
+                for n in range(N):
+                    out[s, n, c] = sigmoid(f[n])
+            else:
+                for n in range(N):
+                    out[s, n, c] = f[n]
+
+
+def padded_inputs(X: np.ndarray) -> np.ndarray:
+    """Inputs ``(N, D)`` transposed to ``(D rounded up to a multiple of 4, N)``, zero rows
+    beyond ``D`` (the layout of :func:`loglik_and_grad` and :func:`forward`)."""
+    N, D = X.shape
+    XT = np.zeros((-(-D // 4) * 4, N))
+    XT[:D] = X.T
+    return XT

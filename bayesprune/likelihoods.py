@@ -171,9 +171,7 @@ class MLPPosterior:
 
             self._fused = compiled
             # inputs transposed, rows padded with zeros to a multiple of 4 (see fused._hidden)
-            d_in = spec.sizes[0]
-            self._XT = np.zeros((-(-d_in // 4) * 4, self.n))
-            self._XT[:d_in] = self.X.T
+            self._XT = compiled.padded_inputs(self.X.astype(np.float64))
             C, H = spec.sizes[-1], spec.sizes[1]
             regression = task == "regression"
             self._fused_ws = {

@@ -191,12 +191,24 @@ def forward(spec: MLPSpec, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor
 def forward_numpy(spec: MLPSpec, theta: np.ndarray, x: np.ndarray, chunk: int = 256) -> np.ndarray:
     """:func:`forward` in numpy (float64) for many draws ``(S, P)``, evaluated in chunks.
 
-    Returns ``(S, N, O)`` (or ``(N, O)`` for a single ``(P,)`` vector). Pure numpy: no torch.
+    Returns ``(S, N, O)`` (or ``(N, O)`` for a single ``(P,)`` vector). No torch: one hidden
+    layer runs the compiled pass of :mod:`bayesprune.fused`, deeper networks numpy.
     """
     th = np.asarray(theta, dtype=np.float64)
     xs = np.asarray(x, dtype=np.float64)
     if th.ndim == 1:
         return forward_numpy(spec, th[None, :], xs, chunk)[0]
+    if spec.n_layers == 2:  # one hidden layer: the compiled pass (equal to rounding)
+        from bayesprune import fused
+
+        n, (d_in, hid, n_out) = xs.shape[0], spec.sizes
+        out = np.empty((th.shape[0], n, n_out))
+        fused.forward(
+            np.ascontiguousarray(th), fused.padded_inputs(xs), d_in, hid, n_out,
+            fused.HIDDEN_CODES[spec.hidden_activation], spec.output_activation == "sigmoid",
+            np.empty((hid, n)), np.empty((n_out, n)), out,
+        )  # fmt: skip
+        return out
     outs = []
     for start in range(0, th.shape[0], chunk):
         h = xs

@@ -28,10 +28,11 @@ def test_unflatten_is_row_major_per_layer():
 @pytest.mark.parametrize(
     ("hidden", "output"), [("sigmoid", "identity"), ("tanh", "sigmoid"), ("relu", "identity")]
 )
-def test_numpy_and_torch_forward_agree(hidden, output):
+@pytest.mark.parametrize("sizes", [(3, 5, 4, 2), (3, 5, 2), (6, 7, 1)])  # numpy, compiled
+def test_numpy_and_torch_forward_agree(hidden, output, sizes):
     rng = np.random.default_rng(0)
-    spec = MLPSpec((3, 5, 4, 2), hidden, output)
-    theta, x = rng.normal(size=(7, spec.n_params)), rng.normal(size=(9, 3))
+    spec = MLPSpec(sizes, hidden, output)
+    theta, x = rng.normal(size=(7, spec.n_params)) * 3, rng.normal(size=(9, sizes[0]))
     expected = forward(spec, torch.from_numpy(theta), torch.from_numpy(x)).numpy()
     np.testing.assert_allclose(forward_numpy(spec, theta, x, chunk=3), expected, atol=1e-12)
     np.testing.assert_allclose(forward_numpy(spec, theta[2], x), expected[2], atol=1e-12)
