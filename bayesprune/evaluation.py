@@ -177,46 +177,69 @@ def mixture_quantiles(
     probs: Sequence[float] = (0.025, 0.975),
     tol: float = 1e-10,
     max_iter: int = 100,
-    max_elems: int = 2_000_000,
 ) -> np.ndarray:
     """Quantiles ``(len(probs), N)`` of the equal-weight mixtures ``N(mu[:, n], tau2)``.
 
     Root of the exact mixture CDF by safeguarded Newton (bisection whenever a Newton step
-    leaves the bracket), vectorised over points and chunked to bound memory. The bracket starts
-    at the smallest / largest component quantile, which always contains the mixture quantile;
-    iteration stops when every step is below ``tol`` times the components' largest sd.
+    leaves the bracket), compiled, one point at a time. The bracket starts at the smallest /
+    largest component quantile, which always contains the mixture quantile; the first guess is
+    the moment-matched Gaussian's quantile clipped into it; iteration stops when a step is
+    below ``tol`` times the components' largest sd.
     """
-    sd = np.sqrt(np.asarray(tau2, dtype=np.float64))[:, None]
-    n_draws, n_pts = mu.shape
-    out = np.empty((len(probs), n_pts))
-    step = max(1, max_elems // max(n_draws, 1))
-    eps = tol * float(sd.max())
-    for start in range(0, n_pts, step):
-        m = mu[:, start : start + step]
-        for j, p in enumerate(probs):
-            comp = m + sd * ndtri(p)
-            lo, hi = comp.min(axis=0), comp.max(axis=0)
-            # start from the moment-matched Gaussian's quantile, clipped into the bracket
-            moment_sd = np.sqrt(m.var(axis=0) + float(np.mean(sd**2)))
-            x = np.clip(m.mean(axis=0) + moment_sd * ndtri(p), lo, hi)
-            active = np.arange(x.size)
-            for _ in range(max_iter):
-                xa, ma = x[active], m[:, active]
-                z = (xa[None, :] - ma) / sd
-                g = ndtr(z).mean(axis=0) - p
-                dens = (np.exp(-0.5 * z**2) / (sd * np.sqrt(2 * np.pi))).mean(axis=0)
-                lo[active] = np.where(g < 0, xa, lo[active])
-                hi[active] = np.where(g >= 0, xa, hi[active])
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    newton = xa - g / dens
-                ok = np.isfinite(newton) & (newton > lo[active]) & (newton < hi[active])
-                x_new = np.where(ok, newton, 0.5 * (lo[active] + hi[active]))
-                moving = np.abs(x_new - xa) > eps
-                x[active] = x_new
-                active = active[moving]
-                if active.size == 0:
-                    break
-            out[j, start : start + step] = x
+    sd = np.sqrt(np.asarray(tau2, dtype=np.float64))
+    m = np.ascontiguousarray(np.asarray(mu, dtype=np.float64).T)  # (N, S)
+    out = np.empty((len(probs), m.shape[0]))
+    for j, p in enumerate(probs):
+        out[j] = _mixture_quantile(
+            m, sd, float(p), float(ndtri(p)), tol * float(sd.max()), max_iter
+        )
+    return out
+
+
+@njit(error_model="numpy", cache=True)
+def _mixture_quantile(
+    m: np.ndarray, sd: np.ndarray, p: float, zp: float, eps: float, max_iter: int
+) -> np.ndarray:
+    n_pts, S = m.shape
+    out = np.empty(n_pts)
+    inv_sd = 1.0 / sd
+    mean_var = np.mean(sd * sd)
+    r2 = 1.0 / math.sqrt(2.0)
+    c = 1.0 / math.sqrt(2.0 * math.pi)
+    for n in range(n_pts):
+        row = m[n]
+        lo = np.inf
+        hi = -np.inf
+        for s in range(S):
+            q = row[s] + sd[s] * zp
+            lo = min(lo, q)
+            hi = max(hi, q)
+        mean = np.mean(row)
+        moment_sd = math.sqrt(np.mean((row - mean) ** 2) + mean_var)
+        x = min(max(mean + moment_sd * zp, lo), hi)
+        for _ in range(max_iter):
+            g = 0.0
+            dens = 0.0
+            for s in range(S):
+                z = (x - row[s]) * inv_sd[s]
+                g += 0.5 * math.erfc(-z * r2)
+                dens += math.exp(-0.5 * z * z) * c * inv_sd[s]
+            g = g / S - p
+            dens /= S
+            if g < 0:
+                lo = x
+            else:
+                hi = x
+            newton = x - g / dens
+            if math.isfinite(newton) and lo < newton < hi:
+                x_new = newton
+            else:
+                x_new = 0.5 * (lo + hi)
+            moving = abs(x_new - x) > eps
+            x = x_new
+            if not moving:
+                break
+        out[n] = x
     return out
 
 
