@@ -30,12 +30,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-import arviz as az
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from bayesprune import networks
+from bayesprune.arviz_setup import az
 from bayesprune.networks import MLPSpec
 
 RHAT_THRESHOLD = 1.01

@@ -23,10 +23,11 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
-import arviz as az
 import numpy as np
 import pandas as pd
 from scipy.special import logsumexp
+
+from bayesprune.arviz_setup import az
 
 LOO_COLUMNS = [
     "n_train",

@@ -496,7 +496,7 @@ def _rank_hist(draws: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _rhat_ess(draws: np.ndarray) -> tuple[float, float]:
-    import arviz as az
+    from bayesprune.arviz_setup import az
 
     d = np.asarray(draws, dtype=np.float64)
     if np.ptp(d) == 0 or not np.all(np.isfinite(d)):

@@ -34,10 +34,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-import arviz as az
 import numpy as np
 import xarray as xr
 
+from bayesprune.arviz_setup import az
 from bayesprune.io import UserError, atomic_path, package_versions, reading
 from bayesprune.networks import MLPSpec
 from bayesprune.sampler import ChainResult

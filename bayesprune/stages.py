@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import arviz as az
 import numpy as np
 import pandas as pd
+
+from bayesprune.arviz_setup import az
 
 from .alignment import align
 from .config import derive_seed

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
+import bayesprune.arviz_setup  # noqa: F401  (ArviZ on its numpy code in tests too)
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 DATASETS = SHARED / "datasets"
