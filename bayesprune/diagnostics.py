@@ -28,11 +28,15 @@ Conventions:
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-import xarray as xr
+from numba import njit
+from scipy.fft import next_fast_len
+from scipy.special import ndtri
+from scipy.stats import rankdata
 
 from bayesprune import networks
 from bayesprune.arviz_setup import az
@@ -43,23 +47,123 @@ SINGLE_CHAIN_NOTE = "single chain: split R-hat across chains is undefined and re
 
 
 def _stats(values: np.ndarray) -> dict[str, np.ndarray]:
-    """ArviZ rhat (rank), ess bulk/tail, mcse of the mean for ``values`` ``(chain, draw, K)``."""
+    """Rank-normalised split R-hat, bulk and tail ESS and the MCSE of the mean of every column
+    of ``values`` ``(chain, draw, K)``: ArviZ's definitions (``az.rhat(method="rank")``,
+    ``az.ess`` bulk/tail, ``az.mcse`` mean), computed for all ``K`` at once.
+
+    ArviZ evaluates them one quantity at a time through xarray with a Python loop over lags;
+    on the per-parameter tables (hundreds of parameters, a few thousand draws) that was a
+    quarter of a pruning job. tests/test_diagnostics.py checks equality with ArviZ to 1e-10.
+    """
     v = np.asarray(values, dtype=np.float64)
-    n_chains, _, k = v.shape
+    n_chains, n_draws, k = v.shape
     nan = np.full(k, np.nan)
-    if k == 0:
-        return {"rhat": nan, "ess_bulk": nan, "ess_tail": nan, "mcse_mean": nan}
-    ds = xr.Dataset({"x": (("chain", "draw", "k"), v)})
-    if n_chains >= 2:
-        rhat = np.asarray(az.rhat(ds, method="rank")["x"].values, dtype=np.float64)
-    else:
-        rhat = nan
-    return {
-        "rhat": rhat,
-        "ess_bulk": np.asarray(az.ess(ds, method="bulk")["x"].values, dtype=np.float64),
-        "ess_tail": np.asarray(az.ess(ds, method="tail")["x"].values, dtype=np.float64),
-        "mcse_mean": np.asarray(az.mcse(ds, method="mean")["x"].values, dtype=np.float64),
+    out = {
+        "rhat": nan.copy(),
+        "ess_bulk": nan.copy(),
+        "ess_tail": nan.copy(),
+        "mcse_mean": nan.copy(),
     }
+    if k == 0 or n_draws < 4:
+        return out
+    ok = np.all(np.isfinite(v), axis=(0, 1))
+    if not ok.any():
+        return out
+    x = v[:, :, ok]
+    half = n_draws // 2
+    split = np.concatenate([x[:, :half], x[:, -half:]], axis=0)  # (2 chains, half, k)
+    z = _z_scale(split)
+    out["ess_bulk"][ok] = _ess(z)
+    folded = np.abs(split - np.median(split.reshape(-1, split.shape[2]), axis=0))
+    if n_chains >= 2:
+        out["rhat"][ok] = np.maximum(_rhat(z), _rhat(_z_scale(folded)))
+    flat = x.reshape(-1, x.shape[2])
+    tails = []
+    for prob in (0.05, 0.95):
+        q = np.quantile(flat, prob, axis=0)
+        ind = (x <= q).astype(np.float64)
+        tails.append(_ess(np.concatenate([ind[:, :half], ind[:, -half:]], axis=0)))
+    out["ess_tail"][ok] = np.minimum(*tails)
+    out["mcse_mean"][ok] = np.std(flat, axis=0, ddof=1) / np.sqrt(_ess(split))
+    return out
+
+
+def _z_scale(a: np.ndarray) -> np.ndarray:
+    """Normal scores of the ranks of ``a`` ``(chain, draw, k)``, over chains and draws, per
+    column (Blom's offset 3/8, as ArviZ)."""
+    flat = a.reshape(-1, a.shape[2])
+    rank = rankdata(flat, method="average", axis=0)
+    n = flat.shape[0]
+    return ndtri((rank - 0.375) / (n - 0.75 + 1)).reshape(a.shape)
+
+
+def _rhat(a: np.ndarray) -> np.ndarray:
+    """Gelman-Rubin R-hat per column of ``a`` ``(chain, draw, k)``."""
+    n = a.shape[1]
+    between = n * np.var(a.mean(axis=1), axis=0, ddof=1)
+    within = np.mean(np.var(a, axis=1, ddof=1), axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):  # constant columns: nan, as ArviZ
+        return np.sqrt((between / within + n - 1) / n)
+
+
+def _ess(a: np.ndarray) -> np.ndarray:
+    """Effective sample size per column of ``a`` ``(chain, draw, k)`` from the chains' FFT
+    autocovariances and Geyer's initial monotone sequence (ArviZ's ``_ess``)."""
+    n_chain, n_draw, k = a.shape
+    centred = a - a.mean(axis=1, keepdims=True)
+    m = next_fast_len(2 * n_draw)
+    f = np.fft.rfft(centred, n=m, axis=1)
+    f *= np.conjugate(f)
+    acov = np.fft.irfft(f, n=m, axis=1)[:, :n_draw] / n_draw
+    mean_acov = acov.mean(axis=0)  # (n_draw, k): the chains' mean at every lag
+    mean_var = mean_acov[0] * n_draw / (n_draw - 1.0)
+    var_plus = mean_var * (n_draw - 1.0) / n_draw
+    if n_chain > 1:
+        var_plus = var_plus + np.var(a.mean(axis=1), axis=0, ddof=1)
+    span = a.max(axis=(0, 1)) - a.min(axis=(0, 1))
+    constant = span < np.finfo(float).resolution
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ess = _geyer(np.ascontiguousarray(mean_acov.T), mean_var, var_plus, n_chain * n_draw)
+    return np.where(constant, float(a.shape[0] * a.shape[1]), ess)
+
+
+@njit(error_model="numpy", cache=True)
+def _geyer(acov: np.ndarray, mean_var: np.ndarray, var_plus: np.ndarray, total: int) -> np.ndarray:
+    """ArviZ's Geyer initial positive and monotone sequences, one column at a time."""
+    k, n_draw = acov.shape
+    out = np.empty(k)
+    rho = np.zeros(n_draw)
+    for c in range(k):
+        rho[:] = 0.0
+        rho_even = 1.0
+        rho[0] = rho_even
+        rho_odd = 1.0 - (mean_var[c] - acov[c, 1]) / var_plus[c]
+        rho[1] = rho_odd
+        t = 1
+        while t < n_draw - 3 and rho_even + rho_odd > 0.0:
+            rho_even = 1.0 - (mean_var[c] - acov[c, t + 1]) / var_plus[c]
+            rho_odd = 1.0 - (mean_var[c] - acov[c, t + 2]) / var_plus[c]
+            if rho_even + rho_odd >= 0:
+                rho[t + 1] = rho_even
+                rho[t + 2] = rho_odd
+            t += 2
+        max_t = t - 2
+        if rho_even > 0:
+            rho[max_t + 1] = rho_even
+        t = 1
+        while t <= max_t - 2:
+            if rho[t + 1] + rho[t + 2] > rho[t - 1] + rho[t]:
+                rho[t + 1] = (rho[t - 1] + rho[t]) / 2.0
+                rho[t + 2] = rho[t + 1]
+            t += 2
+        tau = -1.0 + 2.0 * np.sum(rho[: max_t + 1]) + np.sum(rho[max_t + 1 : max_t + 2])
+        tau = max(tau, 1.0 / np.log10(total))
+        has_nan = False
+        for i in range(n_draw):
+            if math.isnan(rho[i]):
+                has_nan = True
+        out[c] = np.nan if has_nan else total / tau
+    return out
 
 
 def _nan(fn, x: np.ndarray) -> float:

@@ -144,3 +144,29 @@ def test_masked_table_equals_recomputed_table_of_the_masked_posterior():
         derived.drop(columns="pruned"), direct.drop(columns="pruned"), check_dtype=False
     )
     assert derived["pruned"].tolist() == [i in pruned for i in range(6)]
+
+
+@pytest.mark.parametrize(("chains", "draws"), [(4, 500), (2, 1001), (1, 301), (8, 250), (4, 7)])
+def test_vectorised_statistics_equal_arviz(chains: int, draws: int) -> None:
+    """rank R-hat, bulk/tail ESS and MCSE of the mean of many columns at once equal ArviZ's
+    one-at-a-time values (autocorrelated, constant, tied and NaN columns)."""
+    import xarray as xr
+
+    from bayesprune.diagnostics import _stats
+
+    rng = np.random.default_rng(chains * draws)
+    v = np.cumsum(rng.normal(size=(chains, draws, 12)), axis=1) * 0.1
+    v += rng.normal(size=v.shape)
+    v[:, :, 0] = 3.0
+    v[:, :, 1] = rng.integers(0, 3, (chains, draws))
+    v[0, 5, 2] = np.nan
+    ds = xr.Dataset({"x": (("chain", "draw", "k"), v)})
+    ours = _stats(v)
+    ref = {
+        "rhat": az.rhat(ds, method="rank")["x"].values if chains > 1 else np.full(12, np.nan),
+        "ess_bulk": az.ess(ds, method="bulk")["x"].values,
+        "ess_tail": az.ess(ds, method="tail")["x"].values,
+        "mcse_mean": az.mcse(ds, method="mean")["x"].values,
+    }
+    for key, expected in ref.items():
+        np.testing.assert_allclose(ours[key], np.asarray(expected, float), rtol=1e-10)
