@@ -245,3 +245,19 @@ def test_override_replaces_lists_and_scalars():
     merged = apply_overrides(_base(), {"method_a": {"pruning": {"rates": ["0.25", "0.75"]}}})
     assert merged["method_a"]["pruning"]["rates"] == [0.25, 0.75]
     assert merged["method_a"]["pruning"]["criteria"] == ["stn", "rnd"]
+
+
+def test_diagonal_metric_needs_adaptation_and_a_burn_in():
+    def sampler(**kw):
+        return lambda c: c["method_a"].setdefault("sampler", {}).update(kw)
+
+    _rejected(sampler(metric="diagonal", adapt=False), "method_a.sampler", "adapt: true")
+    _rejected(
+        sampler(metric="diagonal", adapt=True, samples=20, burn_in=0.1, thin=1),
+        "method_a.sampler",
+        "too short",
+    )
+    _rejected(sampler(metric="dense"), "metric")
+    cfg = _base()
+    cfg["method_a"].setdefault("resample", {}).update(metric="diagonal", adapt=True)
+    assert validate_config(cfg)["method_a"]["resample"]["metric"] == "diagonal"
