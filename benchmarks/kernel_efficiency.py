@@ -3,9 +3,10 @@
 For each dataset (the real replicate-0 split of config/paper.yaml, read with the package's
 readers as the workflow does: ``benchmarks/bench_data.py``) and each sampler variant of
 :data:`VARIANTS`, run ``K`` = 4 chains from the same start (``init: prior``, seed
-``--seed``) for about ``--seconds`` of wall time each (a short pilot run of the variant
-measures its iterations per second; ``--iterations`` fixes the count instead), burn-in half
-(the paper's), thinned to about ``--keep`` kept draws per chain. Reported per run:
+``--seed``) for about ``--seconds`` of wall time each (a pilot run of the variant, about 4% of
+that and at least a second, measures its iterations per second; ``--iterations`` fixes the
+count instead; under contention the actual seconds still vary, ESS per second is what
+compares), burn-in half (the paper's), thinned to about ``--keep`` kept draws per chain. Reported per run:
 
 * seconds: the sampling call's wall time, burn-in included (BlackJAX: compilation excluded,
   given in a note);
@@ -33,7 +34,7 @@ is skipped with a note; set up the peer venv as ``benchmarks/peer_blackjax.py`` 
 
 Run: ``.venv/bin/python benchmarks/kernel_efficiency.py [--seconds 75 | --iterations N]
 [--datasets abalone iris ionosphere]`` (one thread; about ``datasets x variants x
-(seconds + pilot)``: some 12 minutes with the defaults).
+(seconds + pilot)``: some 16 minutes with the defaults' 3 datasets and 4 variants).
 """
 
 from __future__ import annotations
@@ -204,6 +205,8 @@ class BlackjaxRunner:
     run-time values, so the pilot run and the measured run share one compilation.
     """
 
+    KEYS = ("name", "backend", "step_size", "target_accept", "dtype", "init", "burn_in")
+
     def __init__(self, target: Target, variant: dict[str, Any], chains: int, keep: int) -> None:
         import blackjax
         import jax
@@ -211,6 +214,12 @@ class BlackjaxRunner:
         from blackjax.adaptation.step_size import dual_averaging_adaptation
         from jax_target import make_logdensity, set_jax_precision
 
+        unknown = set(variant) - set(self.KEYS)
+        if unknown:
+            raise ValueError(
+                f"variant {variant.get('name')!r}: the blackjax backend takes "
+                f"{', '.join(self.KEYS)}, not {', '.join(sorted(unknown))}"
+            )
         self.dtype = np.dtype(variant.get("dtype", "float64"))
         set_jax_precision(self.dtype)
         self.target, self.chains, self.keep = target, chains, keep
@@ -379,11 +388,12 @@ def measure(
             else:
                 raise ValueError(f"variant {name!r}: unknown backend {backend!r}")
             n_iter = iterations
-            if n_iter is None:  # equal wall time: the count from a pilot of about a second
+            if n_iter is None:  # equal wall time: the count from a pilot run (4%, >= 1 s)
                 assert seconds is not None
                 p = run(max(pilot, keep + 2) if backend == "blackjax" else pilot)
-                if p.seconds < 0.5:
-                    p = run(max(p.iterations, int(p.iterations / max(p.seconds, 1e-3))))
+                want = max(1.0, 0.04 * seconds)  # the pilot's own length, in seconds
+                if p.seconds < 0.5 * want:
+                    p = run(max(p.iterations, int(want * p.iterations / max(p.seconds, 1e-3))))
                 n_iter = max(pilot, int(round(seconds * p.iterations / p.seconds, -2)))
             draws = run(n_iter)
             ess_ll, ess_pred, rhat_ll, rhat_pred = diagnostics(target, draws)
