@@ -3,8 +3,9 @@
 For each dataset (the real replicate-0 split of config/paper.yaml, read with the package's
 readers as the workflow does: ``benchmarks/bench_data.py``) and each sampler variant of
 :data:`VARIANTS`, run ``K`` = 4 chains from the same start (``init: prior``, seed
-``--seed``) for about ``--seconds`` of wall time each (a pilot run of the variant, about 4% of
-that and at least a second, measures its iterations per second; ``--iterations`` fixes the
+``--seed``) for about ``--seconds`` of wall time each (after a short warm-up run, which
+compiles whatever the variant's path needs, a pilot run of about 4% of that and at least a
+second measures its iterations per second; ``--iterations`` fixes the
 count instead; under contention the actual seconds still vary, ESS per second is what
 compares), burn-in half (the paper's), thinned to about ``--keep`` kept draws per chain. Reported per run:
 
@@ -369,17 +370,11 @@ def measure(
                     if msg not in notes:
                         notes.append(msg)
                     continue
-                t0 = time.perf_counter()
                 runner = BlackjaxRunner(target, variant, chains, keep)
 
                 def run(n: int, runner: BlackjaxRunner = runner) -> Draws:
                     return runner(n, seed)
 
-                run(max(pilot, keep + 2))  # compiles; the next call reuses it
-                notes.append(
-                    f"{target.name}, {name}: compile + first call "
-                    f"{time.perf_counter() - t0:.1f} s (excluded)"
-                )
             elif backend == "bayesprune":
 
                 def run(
@@ -389,13 +384,20 @@ def measure(
 
             else:
                 raise ValueError(f"variant {name!r}: unknown backend {backend!r}")
+            # a first short run compiles whatever the variant's path needs (numba, XLA) and
+            # gives a rough rate; with a time budget a second pilot of about 4% (>= 1 s) of it
+            # sets the count
+            warm = run(max(pilot, keep + 2) if backend == "blackjax" else pilot)
+            if backend == "blackjax":
+                notes.append(
+                    f"{target.name}, {name}: compile + first call {warm.seconds:.1f} s (excluded)"
+                )
             n_iter = iterations
-            if n_iter is None:  # equal wall time: the count from a pilot run (4%, >= 1 s)
+            if n_iter is None:
                 assert seconds is not None
-                p = run(max(pilot, keep + 2) if backend == "blackjax" else pilot)
-                want = max(1.0, 0.04 * seconds)  # the pilot's own length, in seconds
-                if p.seconds < 0.5 * want:
-                    p = run(max(p.iterations, int(want * p.iterations / max(p.seconds, 1e-3))))
+                want = max(1.0, 0.04 * seconds)
+                rough = warm.iterations / max(warm.seconds, 1e-3)
+                p = run(max(warm.iterations, int(want * rough)))
                 n_iter = max(pilot, int(round(seconds * p.iterations / p.seconds, -2)))
             draws = run(n_iter)
             ess_ll, ess_pred, rhat_ll, rhat_pred = diagnostics(target, draws)
