@@ -168,30 +168,53 @@ def _more_inputs(xa, xb, xc, xd, w, a0, a1, a2, a3):  # type: ignore[no-untyped-
 
 
 @njit(fastmath=_FAST, error_model="numpy", cache=True)
-def _hidden(th: np.ndarray, XT: np.ndarray, A: np.ndarray, D: int, H: int, act: int) -> None:
-    """``A[j, n]`` = activation of hidden unit ``j`` at row ``n``.
+def _dense(
+    th: np.ndarray,
+    w_off: int,
+    su: int,
+    sv: int,
+    b_off: int,
+    IN: np.ndarray,
+    V: int,
+    OUT: np.ndarray,
+    U: int,
+) -> None:
+    """``OUT[u, n] = b[u] + sum_v W[u, v] IN[v, n]`` for ``u < U``, with
+    ``W[u, v] = th[w_off + u * su + v * sv]`` and ``b[u] = th[b_off + u]`` (0 if ``b_off < 0``).
 
-    ``XT`` has ``D`` rows rounded up to a multiple of 4 (zero rows beyond ``D``); each pass
-    over the rows adds 4 inputs to 4 units (16 multiply-adds per 8 loads)."""
-    B0 = H * D
-    for j0 in range(0, H, 4):
-        nj = min(4, H - j0)
+    ``IN`` has ``V`` rows rounded up to a multiple of 4 (zero rows beyond ``V``); each pass
+    over the rows adds 4 inputs to 4 outputs (16 multiply-adds per 8 loads)."""
+    for j0 in range(0, U, 4):
+        nj = min(4, U - j0)
         c = np.zeros(4)
-        for u in range(nj):
-            c[u] = th[B0 + j0 + u]
-        a0, a1, a2, a3 = A[j0], A[j0 + min(1, nj - 1)], A[j0 + min(2, nj - 1)], A[j0 + nj - 1]
-        # with fewer than 4 units left the spare rows alias the last one: its value is
-        # written last (unit order), so the aliases are harmless
-        for i0 in range(0, XT.shape[0], 4):
+        if b_off >= 0:
+            for u in range(nj):
+                c[u] = th[b_off + j0 + u]
+        a0, a1, a2, a3 = (
+            OUT[j0],
+            OUT[j0 + min(1, nj - 1)],
+            OUT[j0 + min(2, nj - 1)],
+            OUT[j0 + nj - 1],
+        )
+        # with fewer than 4 outputs left the spare rows alias the last one: its value is
+        # written last (output order), so the aliases are harmless
+        for i0 in range(0, IN.shape[0], 4):
             w = np.zeros((4, 4))
             for u in range(nj):
-                for v in range(min(4, D - i0)):
-                    w[u, v] = th[(j0 + u) * D + i0 + v]
-            xa, xb, xc, xd = XT[i0], XT[i0 + 1], XT[i0 + 2], XT[i0 + 3]
+                for v in range(min(4, V - i0)):
+                    w[u, v] = th[w_off + (j0 + u) * su + (i0 + v) * sv]
+            xa, xb, xc, xd = IN[i0], IN[i0 + 1], IN[i0 + 2], IN[i0 + 3]
             if i0 == 0:
                 _first_inputs(xa, xb, xc, xd, w, c, a0, a1, a2, a3)
             else:
                 _more_inputs(xa, xb, xc, xd, w, a0, a1, a2, a3)
+
+
+@njit(fastmath=_FAST, error_model="numpy", cache=True)
+def _hidden(th: np.ndarray, XT: np.ndarray, A: np.ndarray, D: int, H: int, act: int) -> None:
+    """``A[j, n]`` = activation of hidden unit ``j`` at row ``n`` (``XT`` padded as for
+    :func:`_dense`)."""
+    _dense(th, 0, D, 1, H * D, XT, D, A, H)
     for j in range(H):
         _activate(A[j], act)
 
@@ -241,20 +264,10 @@ def _input_grad(XT: np.ndarray, A: np.ndarray, g: np.ndarray, D: int, H: int) ->
 
 @njit(fastmath=_FAST, error_model="numpy", cache=True)
 def _outputs(th: np.ndarray, A: np.ndarray, F: np.ndarray, D: int, H: int, C: int) -> None:
-    """``F[c, n]`` = output pre-activation ``c`` at row ``n``."""
-    N = A.shape[1]
+    """``F[c, n]`` = output pre-activation ``c`` at row ``n`` (``A`` has ``H`` rows rounded up to
+    a multiple of 4, zero beyond ``H``)."""
     W1 = H * D + H
-    B1 = W1 + C * H
-    for c in range(C):
-        f = F[c]
-        b = th[B1 + c]
-        for n in range(N):
-            f[n] = b
-        for j in range(H):
-            w = th[W1 + c * H + j]
-            a = A[j]
-            for n in range(N):
-                f[n] += w * a[n]
+    _dense(th, W1, H, 1, W1 + C * H, A, H, F, C)
 
 
 @njit(fastmath=_FAST, error_model="numpy", cache=True)
@@ -344,7 +357,7 @@ def _backward(
     act: int,
 ) -> None:
     """Gradient of the log likelihood into ``g`` (P,); overwrites ``A`` with hidden deltas
-    (``back`` (N,) a workspace)."""
+    (``back`` (>= H, N) a workspace; ``A`` and ``dl`` padded as for :func:`_dense`)."""
     N = A.shape[1]
     W1 = H * D + H
     B1 = W1 + C * H
@@ -367,26 +380,12 @@ def _backward(
         _input_grad(XT, A, g, D, H)
         return
     for c in range(C):
-        d = dl[c]
-        g[B1 + c] = _sum(d)
-        for j in range(H):
-            a = A[j]
-            s = 0.0
-            for n in range(N):
-                s += d[n] * a[n]
-            g[W1 + c * H + j] = s
+        g[B1 + c] = _sum(dl[c])
+    _input_grad(A, dl, g[W1:], H, C)  # g[W1 + c * H + j] = sum_n dl[c, n] A[j, n]
+    _dense(th, W1, 1, H, -1, dl, C, back, H)  # back[j] = sum_c W1[c, j] dl[c]
     for j in range(H):
-        w = th[W1 + j]
-        d = dl[0]
-        for n in range(N):
-            back[n] = w * d[n]
-        for c in range(1, C):
-            w = th[W1 + c * H + j]
-            d = dl[c]
-            for n in range(N):
-                back[n] += w * d[n]
         a = A[j]
-        _times_derivative(back, a, act)
+        _times_derivative(back[j], a, act)
         g[H * D + j] = _sum(a)
     _input_grad(XT, A, g, D, H)
 
@@ -419,8 +418,7 @@ def loglik_and_grad(
     ``(D, H, C)``; ``XT`` (D rounded up to a multiple of 4, N) the inputs transposed, zero rows
     beyond ``D``; ``y`` (N,) regression targets,
     ``labels`` (N,) int64 classes; ``inv_tau2`` (K,) 1 / tau^2 (regression);
-    ``act`` a :data:`HIDDEN_CODES` value; ``A`` (H, N), ``F`` and ``dl`` (C, N) and ``back``
-    (2, N) workspaces.
+    ``act`` a :data:`HIDDEN_CODES` value; workspaces (see :func:`workspaces`).
     """
     for k in range(theta.shape[0]):
         th = theta[k]
@@ -431,7 +429,7 @@ def loglik_and_grad(
             out[k] = _regression_delta(F, y, inv_tau2[k], out_sigmoid, dl)
         else:
             out[k] = _classification_delta(F, labels, dl, back[0], back[1])
-        _backward(th, XT, A, dl, back[0], g, D, H, C, act)
+        _backward(th, XT, A, dl, back, g, D, H, C, act)
 
 
 @njit(error_model="numpy", cache=True)
@@ -448,7 +446,7 @@ def forward(
     out: np.ndarray,
 ) -> None:
     """Network outputs ``out[s, n, c]`` (after the output activation) of every parameter
-    vector ``theta[s]``; ``A`` (H, N) and ``F`` (C, N) workspaces, ``XT`` as in
+    vector ``theta[s]``; ``A`` and ``F`` from :func:`workspaces`, ``XT`` as in
     :func:`loglik_and_grad`."""
     N = XT.shape[1]
     for s in range(theta.shape[0]):
@@ -465,10 +463,27 @@ def forward(
                     out[s, n, c] = f[n]
 
 
+def _rows4(n: int) -> int:
+    return -(-n // 4) * 4
+
+
+def workspaces(sizes: tuple[int, ...], n: int) -> dict[str, np.ndarray]:
+    """Buffers of :func:`loglik_and_grad` / :func:`forward` for sizes ``(D, H, C)`` and ``n``
+    rows: ``A`` (H rounded up to 4, n), ``F`` (C, n), ``dl`` (C rounded up to 4, n), ``back``
+    (max(H, 2), n); the rows beyond H and C are zero and stay zero."""
+    _, H, C = sizes
+    return {
+        "A": np.zeros((_rows4(H), n)),
+        "F": np.zeros((C, n)),
+        "dl": np.zeros((_rows4(C), n)),
+        "back": np.zeros((max(H, 2), n)),
+    }
+
+
 def padded_inputs(X: np.ndarray) -> np.ndarray:
     """Inputs ``(N, D)`` transposed to ``(D rounded up to a multiple of 4, N)``, zero rows
     beyond ``D`` (the layout of :func:`loglik_and_grad` and :func:`forward`)."""
     N, D = X.shape
-    XT = np.zeros((-(-D // 4) * 4, N))
+    XT = np.zeros((_rows4(D), N))
     XT[:D] = X.T
     return XT

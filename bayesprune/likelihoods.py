@@ -172,15 +172,11 @@ class MLPPosterior:
             self._fused = compiled
             # inputs transposed, rows padded with zeros to a multiple of 4 (see fused._hidden)
             self._XT = compiled.padded_inputs(self.X.astype(np.float64))
-            C, H = spec.sizes[-1], spec.sizes[1]
             regression = task == "regression"
             self._fused_ws = {
                 "y": self.y.astype(np.float64) if regression else np.zeros(self.n),
                 "labels": np.zeros(self.n, np.int64) if regression else self.y.copy(),
-                "A": np.empty((H, self.n)),
-                "F": np.empty((C, self.n)),
-                "dl": np.empty((C, self.n)),
-                "back": np.empty((2, self.n)),
+                **compiled.workspaces(spec.sizes, self.n),
             }
         # numpy path: torch's vectorised sigmoid is 1.5x faster than numpy's exp + add +
         # reciprocal on one thread, but importing torch costs about 2 s: worth it on long,

@@ -203,10 +203,11 @@ def forward_numpy(spec: MLPSpec, theta: np.ndarray, x: np.ndarray, chunk: int = 
 
         n, (d_in, hid, n_out) = xs.shape[0], spec.sizes
         out = np.empty((th.shape[0], n, n_out))
+        ws = fused.workspaces(spec.sizes, n)
         fused.forward(
             np.ascontiguousarray(th), fused.padded_inputs(xs), d_in, hid, n_out,
             fused.HIDDEN_CODES[spec.hidden_activation], spec.output_activation == "sigmoid",
-            np.empty((hid, n)), np.empty((n_out, n)), out,
+            ws["A"], ws["F"], out,
         )  # fmt: skip
         return out
     outs = []
