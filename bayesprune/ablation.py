@@ -216,7 +216,16 @@ def build_grid(cfg: dict[str, Any], load_other: Callable[[str], dict[str, Any]])
                 "prior (init: prior), so that it needs no trained network"
             )
     cells = []
+    starts = abl.get("starts") or [abl["label"], abl["against_label"]]
+    unknown = sorted(set(starts) - {abl["label"], abl["against_label"]})
+    if unknown:
+        raise ConfigError(
+            f"ablation.starts: {unknown} name neither config; use {abl['label']!r} and/or "
+            f"{abl['against_label']!r}"
+        )
     for label, start, target in ((abl["label"], cfg, other), (abl["against_label"], other, cfg)):
+        if label not in starts:
+            continue
         cells.append(Cell(label, "base", shortened(start, abl)))
         for switch in abl["switches"]:
             raw = switched(start, target, switch, names)
@@ -533,7 +542,8 @@ def effects(summary: pd.DataFrame) -> pd.DataFrame:
                 "error_change": delta if r["metric"] == "rmse" else -delta,
             }
         )
-    return pd.DataFrame(rows)
+    cols = [*keys, "switch", "start_value", "value", "change", "error_change"]
+    return pd.DataFrame(rows, columns=cols)
 
 
 def relative_effects(effects: pd.DataFrame, estimate: str = "point") -> pd.DataFrame:
@@ -620,7 +630,7 @@ def markdown_report(
         note = "" if g["applicable"] else f" ({g['reason']})"
         lines.append(f"| {g['start']} | {g['switch']} | {what}{note} | {keys} |")
     for label in labels:
-        other = [lab for lab in labels if lab != label][0]
+        other = next((lab for lab in labels if lab != label), "the other config")
         for g in grid:
             if g["start"] != label or g["switch"] == "base" or not g["applicable"]:
                 continue

@@ -143,6 +143,28 @@ def _sigm(a: float) -> float:
 
 
 @numba.njit(cache=True, fastmath=_FAST)
+def _forward_row(
+    w: np.ndarray, x: np.ndarray, H: int, a: np.ndarray, out: np.ndarray, squash: bool
+) -> None:
+    """One row through the network ``w`` (our layout): hidden activations into ``a``, the
+    outputs into ``out`` (sigmoid of ``z2`` when ``squash``, else ``z2``)."""
+    D = x.shape[0]
+    b0 = H * D
+    w1 = b0 + H
+    b1 = w1 + out.shape[0] * H
+    for h in range(H):
+        z = w[b0 + h]
+        for d in range(D):
+            z += w[h * D + d] * x[d]
+        a[h] = _sigm(z)
+    for o in range(out.shape[0]):
+        z = w[b1 + o]
+        for h in range(H):
+            z += w[w1 + o * H + h] * a[h]
+        out[o] = _sigm(z) if squash else z
+
+
+@numba.njit(cache=True, fastmath=_FAST)
 def sgd_epochs(
     theta: np.ndarray, X: np.ndarray, T: np.ndarray, H: int, lr: float, free: np.ndarray
 ) -> np.ndarray:
@@ -164,16 +186,8 @@ def sgd_epochs(
         w = out[k]
         m = free[k]
         for n in range(N):
-            for h in range(H):
-                z = w[b0 + h]
-                for d in range(D):
-                    z += w[h * D + d] * X[n, d]
-                a[h] = _sigm(z)
+            _forward_row(w, X[n], H, a, f, True)
             for o in range(C_out):
-                z = w[b1 + o]
-                for h in range(H):
-                    z += w[w1 + o * H + h] * a[h]
-                f[o] = _sigm(z)
                 dout[o] = (T[n, o] - f[o]) * f[o] * (1.0 - f[o])
             for h in range(H):  # before the output layer moves (the authors' order)
                 s = 0.0
@@ -224,16 +238,7 @@ def _loglik_grad(
         w = theta[k]
         g = grad[k]
         for n in range(N):
-            for h in range(H):
-                z = w[b0 + h]
-                for d in range(D):
-                    z += w[h * D + d] * X[n, d]
-                a[h] = _sigm(z)
-            for o in range(C_out):
-                z = w[b1 + o]
-                for h in range(H):
-                    z += w[w1 + o * H + h] * a[h]
-                s[o] = _sigm(z) if (regression or sigmoid_probs) else z
+            _forward_row(w, X[n], H, a, s, regression or sigmoid_probs)
             if regression:
                 r = T[n, 0] - s[0]
                 ll[k] += -0.5 * r * r / tau2[k]

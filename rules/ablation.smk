@@ -4,42 +4,6 @@
 # alike), then the tables and the figure.
 
 
-def ablation_starts():
-    return [ABL["label"], ABL["against_label"]] if ABL_CELLS else []
-
-
-def ablation_files():
-    return [
-        f"results/ablation/{s}/{d}.csv"
-        for s in ablation_starts()
-        for d in ABL["datasets"]
-    ]
-
-
-def ablation_cells(wildcards):
-    return cells_of(ABL_CELLS, wildcards.start, wildcards.dataset)
-
-
-def ablation_grid_params(wildcards=None):
-    """The grid as the table shows it: every cell, its changed keys, or why it is skipped."""
-    return [
-        {
-            "start": c.start,
-            "switch": c.switch,
-            "applicable": c.applicable,
-            "reason": c.reason,
-            "changed": list(c.changed),
-        }
-        for c in ABL_CELLS
-    ]
-
-
-def ablation_lengths(wildcards=None):
-    return {
-        k: ABL[k] for k in ("samples", "kept_draws", "resample_fraction", "replicates")
-    }
-
-
 rule ablation_run:
     input:
         unpack(raw_inputs),
