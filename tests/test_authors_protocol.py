@@ -208,6 +208,7 @@ def test_effects_are_switched_minus_start_and_worse_is_positive():
     assert rel["iris"] == pytest.approx(1.0) and rel["lazer"] == pytest.approx(0.5)
 
 
+@pytest.mark.slow
 def test_authors_config_dry_runs_the_protocol_and_the_ablation(tmp_path):
     args = ["--configfile", str(ROOT / "config/authors.yaml"), "--config", f"mirror={SHARED}"]
     result = snakemake(tmp_path, "ablation", "all", *args, "--dry-run", "--quiet", "rules")
@@ -224,6 +225,7 @@ def test_authors_config_dry_runs_the_protocol_and_the_ablation(tmp_path):
         assert rule in out, rule
 
 
+@pytest.mark.slow
 def test_tiny_authors_run_and_ablation_end_to_end(tmp_path):
     if not SHARED.is_dir():
         pytest.skip(f"the dataset mirror {SHARED} is missing")
