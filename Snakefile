@@ -27,12 +27,21 @@ include: "rules/bayes_factor.smk"
 include: "rules/tables.smk"
 include: "rules/report.smk"
 include: "rules/model_comparison.smk"
+include: "rules/ablation.smk"
 
 
 rule all:
     default_target: True
     input:
         all_targets(),
+
+
+# The ablation of `ablation.against` against this config (rules/ablation.smk): its tables
+# and figure. Not part of `all`.
+rule ablation:
+    input:
+        "results/tables/ablation.md",
+        "results/figures/ablation.png",
 
 
 # A finished MCMC job removes its checkpoint; drop the folders left empty (main process only,

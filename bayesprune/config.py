@@ -122,6 +122,12 @@ def _check_sampler_blocks(cfg: dict[str, Any]) -> None:
         return
     for block in ("sampler", "resample"):
         settings = cfg["method_a"][block]
+        if settings["adapt"] and math.floor(settings["burn_in"] * settings["samples"]) < 1:
+            raise ConfigError(
+                f"method_a.{block}.adapt: the step is adapted during burn-in, and burn_in "
+                f"{settings['burn_in']} of {settings['samples']} samples has none; raise "
+                f"method_a.{block}.burn_in or set adapt: false"
+            )
         kept = kept_draws(settings)
         if kept < MIN_KEPT_DRAWS:
             post = settings["samples"] - math.floor(settings["burn_in"] * settings["samples"])
@@ -212,6 +218,8 @@ def _check_references(cfg: dict[str, Any]) -> None:
     _check_rates("method_b.rates", cfg["method_b"]["rates"])
     for i, rates in enumerate(cfg["method_b"]["tradeoff"]["rates"]):
         _check_rates(f"method_b.tradeoff.rates[{i}]", rates)
+    _check_authors_choices(cfg)
+    _check_ablation(cfg)
     for name in cfg["method_a"]["datasets"]:
         entry = datasets[name]
         if entry.get("reader", {}).get("kind") in ("idx", "cifar") or entry.get("reader", {}).get(
@@ -222,6 +230,66 @@ def _check_references(cfg: dict[str, Any]) -> None:
             )
         if entry.get("network", {}).get("kind", "mlp") != "mlp":
             raise ConfigError(f"datasets.{name}.network.kind: method A needs an mlp network")
+
+
+def _check_authors_choices(cfg: dict[str, Any]) -> None:
+    """The bug-compatible keys need each other or the authors' network (config/README.md)."""
+    a = cfg["method_a"]
+    for block in ("sampler", "resample"):
+        s = a[block]
+        if s["q_ratio"] == "authors" and s["drift"] != "sgd_epoch":
+            raise ConfigError(
+                f"method_a.{block}.q_ratio: authors is the ratio of the authors' SGD-epoch "
+                f"proposal; set method_a.{block}.drift: sgd_epoch or q_ratio: exact"
+            )
+    if a["resample"]["mask"] == "by_value" and a["resample"]["drift"] != "sgd_epoch":
+        raise ConfigError(
+            "method_a.resample.mask: by_value is how the authors' SGD-epoch proposal keeps a "
+            "mask; set method_a.resample.drift: sgd_epoch or mask: index"
+        )
+    needs = [
+        key
+        for key, on in (
+            ("method_a.sampler.drift: sgd_epoch", a["sampler"]["drift"] == "sgd_epoch"),
+            ("method_a.resample.drift: sgd_epoch", a["resample"]["drift"] == "sgd_epoch"),
+            (
+                "method_a.likelihood.classification: softmax_sigmoid",
+                a["likelihood"]["classification"] == "softmax_sigmoid",
+            ),
+            ("method_a.prior.eta_jacobian: false", not a["prior"]["eta_jacobian"]),
+            ("method_a.pruning.rnd: first_k", a["pruning"]["rnd"] == "first_k"),
+        )
+        if on
+    ]
+    names = set(a["datasets"]) | set(cfg["ablation"]["datasets"])
+    for name in sorted(names & set(cfg["datasets"])) if needs else []:
+        net = cfg["datasets"][name].get("network", {})
+        if (
+            len(net.get("hidden", [12])) != 1
+            or net.get("hidden_activation", "sigmoid") != "sigmoid"
+        ):
+            raise ConfigError(
+                f"datasets.{name}.network: {needs[0]} is the authors' network, one sigmoid "
+                f"hidden layer; this entry has hidden {net.get('hidden')} with "
+                f"{net.get('hidden_activation', 'sigmoid')} units"
+            )
+
+
+def _check_ablation(cfg: dict[str, Any]) -> None:
+    abl = cfg["ablation"]
+    if not abl["datasets"]:
+        return
+    if not abl["against"]:
+        raise ConfigError(
+            "ablation.against: the ablation compares this config with another; name its "
+            "file, e.g. against: config/paper.yaml"
+        )
+    for name in abl["datasets"]:
+        if name not in cfg["datasets"]:
+            raise ConfigError(
+                f"ablation.datasets: '{name}' is not defined under `datasets` "
+                f"(defined: {sorted(cfg['datasets'])})"
+            )
 
 
 def load_config_file(path: str | Path, schema_dir: Path = SCHEMA_DIR) -> dict[str, Any]:

@@ -133,7 +133,7 @@ _DEFAULT_NETWORK: dict[str, Any] = {
 }
 DEFAULTS: dict[str, Any] = {
     "reader": _DEFAULT_READER,
-    "preprocessing": {"features": "standard", "target": "none"},
+    "preprocessing": {"features": "standard", "target": "none", "fit_on": "train"},
     "split": _DEFAULT_SPLIT,
     "network": _DEFAULT_NETWORK,
 }
@@ -1097,7 +1097,8 @@ def prepare_split(
     The split seed is ``split.seed`` (plus ``replicate`` when ``split.reshuffle``). A given
     test set (IDX/CIFAR train + test files) is used as is; otherwise ``test_fraction`` of the
     rows go to the test set, stratified by class when ``split.stratify`` (classification).
-    Scalers are fitted on the training rows only.
+    Scalers are fitted on the training rows only, or on every row with
+    ``preprocessing.fit_on: all`` (the authors' leak, for the bug-compatible config).
     """
     from sklearn.model_selection import train_test_split
 
@@ -1137,13 +1138,17 @@ def prepare_split(
     images = raw.X.ndim > 2
     axes = (0, 2, 3) if images else (0,)
     where = f"dataset {name!r}, replicate {replicate}"
-    fscaler = _scaler(prep["features"], X_tr, axes)
+    # fit_on: all is the authors' leak (bug-compatible): the scalers see the test rows too
+    leak = prep.get("fit_on", "train") == "all"
+    X_fit = np.concatenate([X_tr, X_te]) if leak else X_tr
+    fscaler = _scaler(prep["features"], X_fit, axes)
     _check_scaler(where, fscaler, "preprocessing.features")
     channel_axis = 1 if images else None
     X_tr_s = _finite_cast(where, _apply(X_tr, fscaler, channel_axis), np.float32, "X_train")
     X_te_s = _finite_cast(where, _apply(X_te, fscaler, channel_axis), np.float32, "X_test")
     if task == "regression":
-        tscaler = _scaler(prep["target"], np.asarray(y_tr, dtype=np.float64), (0,))
+        y_fit = np.concatenate([y_tr, y_te]) if leak else y_tr
+        tscaler = _scaler(prep["target"], np.asarray(y_fit, dtype=np.float64), (0,))
         _check_scaler(where, tscaler, "preprocessing.target")
         y_tr_s = _finite_cast(where, _apply(np.asarray(y_tr), tscaler, None), np.float32, "y_train")
         y_te_s = _finite_cast(where, _apply(np.asarray(y_te), tscaler, None), np.float32, "y_test")

@@ -441,6 +441,54 @@ def point_metrics(
     return out
 
 
+EVALUATION_SPLITS = ("heldout", "reshuffled")
+
+
+def evaluation_split(
+    split: dict[str, np.ndarray], how: str = "heldout", seed: int = 0
+) -> dict[str, np.ndarray]:
+    """The rows pruned and resampled networks are evaluated on.
+
+    ``heldout``: ``split`` itself. ``reshuffled`` (bug-compatible, the authors'
+    post-pruning analysis): every row of ``split`` reshuffled (seeded) and cut again with the
+    same number of training rows, so about a training fraction of the new test rows were
+    training rows of the chain.
+    """
+    if how not in EVALUATION_SPLITS:
+        raise ValueError(f"evaluation split must be one of {EVALUATION_SPLITS}, got {how!r}")
+    if how == "heldout":
+        return split
+    X = np.concatenate([np.asarray(split["X_train"]), np.asarray(split["X_test"])])
+    y = np.concatenate([np.asarray(split["y_train"]), np.asarray(split["y_test"])])
+    perm = np.random.default_rng(seed).permutation(len(y))
+    n_train = len(split["y_train"])
+    tr, te = perm[:n_train], perm[n_train:]
+    return {"X_train": X[tr], "y_train": y[tr], "X_test": X[te], "y_test": y[te]}
+
+
+def headline_errors(
+    spec: MLPSpec,
+    task: str,
+    theta_draws: np.ndarray,
+    X: np.ndarray,
+    y: np.ndarray,
+    pruned: np.ndarray | Sequence[int] | None = None,
+) -> dict[str, float]:
+    """Test error of the (masked) posterior mean network (``point``) and of the posterior
+    predictive mean (``predictive``): RMSE on the modelled scale, or accuracy. The cheap
+    subset of :func:`assess_posterior` that the ablation tables need."""
+    _check_task(task)
+    theta, theta_bar = _prepare(theta_draws, pruned)
+    x, yy = np.asarray(X), np.asarray(y)
+    point = _point_output(spec, task, theta_bar, x)
+    pred = _mean_output(spec, task, theta, x)
+    if task == "regression":
+        yy = yy.astype(np.float64)
+        return {"point": rmse(point, yy), "predictive": rmse(pred, yy)}
+    yy = yy.astype(np.int64)
+    return {"point": accuracy(point, yy), "predictive": accuracy(pred, yy)}
+
+
 def evaluate_posterior(*args: Any, **kwargs: Any) -> dict:
     """The metrics of :func:`assess_posterior` (same arguments), without the arrays."""
     metrics, _ = assess_posterior(*args, **kwargs)

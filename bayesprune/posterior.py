@@ -353,6 +353,8 @@ def sample_network(
     checkpoint: str | os.PathLike[str] | None = None,
     logger: Any = None,
     extra_attrs: dict[str, Any] | None = None,
+    likelihood: str = "softmax_logits",
+    allow_stuck: bool = False,
 ) -> az.InferenceData:
     """Sample one network's posterior (full or pruned) and return it as InferenceData.
 
@@ -368,27 +370,39 @@ def sample_network(
     (:func:`bayesprune.sampler.run_chains`); the frozen steps go into the posterior
     attributes. A checkpoint file (if any) is left in place: the caller removes it once the
     posterior file is safely written.
+
+    The authors' choices (bug-compatible, ``config/authors.yaml``): ``settings["drift"] ==
+    "sgd_epoch"`` runs their proposal (:func:`bayesprune.authors.run_chains`, with
+    ``q_ratio``, ``sgd_lr`` and the resample block's ``mask``; no checkpoints);
+    ``likelihood`` ``softmax_sigmoid`` and ``prior["eta_jacobian"]`` false select their
+    target (:func:`bayesprune.authors.build_target`). ``allow_stuck`` returns chains that never
+    moved instead of raising :class:`StuckChainsError` (the ablation reports them).
     """
-    from bayesprune import sampler
+    from bayesprune import authors, sampler
     from bayesprune.io import config_digest
-    from bayesprune.likelihoods import build_posterior, torch_sigmoid_pays
+    from bayesprune.likelihoods import torch_sigmoid_pays
 
     starts = None if theta_start is None else np.asarray(theta_start, dtype=np.float64)
     explicit = starts is not None and starts.ndim == 2  # one start per chain
     n_chains = starts.shape[0] if explicit else settings["chains"]
     dtype = np.dtype(settings.get("dtype", "float64"))
-    use_torch = torch_sigmoid_pays(spec, len(X), n_chains, settings["samples"], dtype=dtype)
+    sgd = settings.get("drift", "gradient") == "sgd_epoch"
+    use_torch = not sgd and torch_sigmoid_pays(
+        spec, len(X), n_chains, settings["samples"], dtype=dtype
+    )
     if use_torch:
         import torch
 
         torch.set_num_threads(1)  # its thread pool is slower than one thread at these sizes
-    post = build_posterior(
+    post = authors.build_target(
         spec,
         X,
         y,
         task,
         prior=prior,
+        classification=likelihood,  # type: ignore[arg-type]
         mask=mask,
+        authors_kernel=sgd,
         dtype=dtype,
         torch_sigmoid=use_torch,
     )
@@ -426,10 +440,66 @@ def sample_network(
         [np.flatnonzero(row).tolist() for row in m] if m.ndim == 2 else sorted(int(i) for i in m)
     )
     target.update(
-        json.dumps([task, prior, mask_list, settings.get("dtype")], sort_keys=True).encode()
+        json.dumps(
+            [task, prior, mask_list, settings.get("dtype")]
+            + ([] if likelihood == "softmax_logits" else [likelihood]),
+            sort_keys=True,
+        ).encode()
     )
+    if sgd:
+        assert isinstance(post, authors.AuthorsPosterior)
+        result = authors.run_chains(
+            post,
+            x0,
+            authors_kernel(settings),
+            settings["samples"],
+            burn_in=settings["burn_in"],
+            thin=settings["thin"],
+            seed=seed,
+            adapt=settings.get("adapt", False),
+            target_accept=settings.get("target_accept", 0.5),
+            logger=logger,
+        )
+    else:
+        result = _run_gradient_kernel(
+            post, x0, params, settings, seed, checkpoint, logger, target.hexdigest()
+        )
+    if not allow_stuck:
+        _check_chains_moved(result, settings, checkpoint)
+    digest = config_digest({"prior": prior, "settings": settings, "seed": seed})
+    return build_inference_data(
+        result, spec, task, mask=mask, config_digest=digest, extra_attrs=extra_attrs
+    )
+
+
+def authors_kernel(settings: dict[str, Any]) -> Any:
+    """:class:`bayesprune.authors.KernelSettings` of a sampler config block."""
+    from bayesprune.authors import KernelSettings
+
+    return KernelSettings(
+        step_size=float(settings["step_size"]),
+        noise_step=float(settings["noise_step"]),
+        langevin_prob=float(settings["langevin_prob"]),
+        sgd_lr=float(settings.get("sgd_lr", 0.01)),
+        q_ratio=settings.get("q_ratio", "authors"),
+        mask=settings.get("mask", "index"),
+    )
+
+
+def _run_gradient_kernel(
+    post: Any,
+    x0: np.ndarray,
+    params: Any,
+    settings: dict[str, Any],
+    seed: int,
+    checkpoint: str | os.PathLike[str] | None,
+    logger: Any,
+    target_id: str,
+) -> ChainResult:
+    from bayesprune import sampler
+
     every = settings["checkpoint_every"]
-    result = sampler.run_chains(
+    return sampler.run_chains(
         post,
         x0,
         params,
@@ -443,12 +513,7 @@ def sample_network(
         adapt=settings.get("adapt", False),
         target_accept=settings.get("target_accept", 0.5),
         metric=settings.get("metric", "identity"),
-        target_id=target.hexdigest(),
-    )
-    _check_chains_moved(result, settings, checkpoint)
-    digest = config_digest({"prior": prior, "settings": settings, "seed": seed})
-    return build_inference_data(
-        result, spec, task, mask=mask, config_digest=digest, extra_attrs=extra_attrs
+        target_id=target_id,
     )
 
 

@@ -81,6 +81,28 @@ def scores(draws: np.ndarray, criterion: str, seed: int | None = None) -> np.nda
     return out
 
 
+RND_MODES = ("uniform", "first_k")
+
+
+def criterion_scores(
+    draws: np.ndarray,
+    criterion: str,
+    spec: MLPSpec,
+    seed: int | None = None,
+    rnd: str = "uniform",
+) -> np.ndarray:
+    """:func:`scores`, except ``rnd`` with ``rnd="first_k"`` (bug-compatible): the first
+    ``k`` entries of the authors' flat layout go first
+    (:func:`bayesprune.authors.rnd_first_k_scores`, ties none)."""
+    if rnd not in RND_MODES:
+        raise ValueError(f"rnd must be one of {RND_MODES}, got {rnd!r}")
+    if _criterion(criterion) == "rnd" and rnd == "first_k":
+        from bayesprune.authors import rnd_first_k_scores
+
+        return rnd_first_k_scores(spec)
+    return scores(draws, criterion, seed=seed)
+
+
 def n_to_prune(rate: float, n_eligible: int) -> int:
     """``ceil(rate * n_eligible)``, robust to floating-point noise (0.7 * 10 gives 7, not 8)."""
     if not 0.0 <= rate <= 1.0:

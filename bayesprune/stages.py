@@ -32,7 +32,7 @@ from .evaluation import assess_posterior, point_metrics
 from .io import save_npz, write_csv, write_json
 from .networks import MLPSpec
 from .posterior import PER_CHAIN_ATTRS, pooled_draws, save_posterior, subset_chains
-from .pruning import make_mask, mask_from_dict, mask_to_dict, masked_mean, scores
+from .pruning import criterion_scores, make_mask, mask_from_dict, mask_to_dict, masked_mean
 from .runs import Run, distinguishable_modes, replicate_warning, run_draws, runs_of
 
 
@@ -304,14 +304,19 @@ def prune_runs(
     prior: dict[str, float],
     seed: int,
     n_function_points: int = 20,
+    rnd: str = "uniform",
+    eval_split: dict[str, np.ndarray] | None = None,
 ) -> tuple[StageAssessment, dict[str, Any], Any]:
     """Score, mask and assess every run of a full posterior; returns the stage, the masks and
     the runs' masked draws as one InferenceData (:func:`join_runs`).
 
     Each run is scored on its own aligned draws (:func:`bayesprune.runs.run_draws`); ``rnd``
     draws its scores from a seed of its own per run (``seed`` and the run's label), the same
-    for every rate, so random masks nest across rates.
+    for every rate, so random masks nest across rates; ``rnd="first_k"`` is the authors'
+    (:func:`bayesprune.pruning.criterion_scores`). ``eval_split`` (default ``split``) holds
+    the rows the masked networks are evaluated on (:func:`bayesprune.evaluation.evaluation_split`).
     """
+    assess_split = split if eval_split is None else eval_split
     theta = np.asarray(idata.posterior["theta"].transpose("chain", "draw", ...).values)
     items, masks, maskeds = [], [], []
     warning = None
@@ -321,7 +326,7 @@ def prune_runs(
     for run in runs_of(unit, theta.shape[0]):
         draws = run_draws(spec, theta, run)
         run_seed = derive_seed(seed, run.label)
-        score = scores(draws, criterion, seed=run_seed)
+        score = criterion_scores(draws, criterion, spec, seed=run_seed, rnd=rnd)
         pruned = make_mask(score, rate, spec, scope=scope, include_biases=include_biases)
         run_idata = subset_chains(idata, run.chains, draws)
         masked = masked_posterior(
@@ -332,7 +337,7 @@ def prune_runs(
         stage = assess_stage(
             masked,
             spec,
-            split,
+            assess_split,
             meta,
             pruned=pruned,
             seed=seed,
@@ -454,8 +459,10 @@ def assess_resampled(
     *,
     seed: int = 0,
     n_function_points: int = 20,
+    eval_split: dict[str, np.ndarray] | None = None,
 ) -> StageAssessment:
-    """Every run of a batched resample, assessed on its own sub-chains (R-hat across them).
+    """Every run of a batched resample, assessed on its own sub-chains (R-hat across them),
+    on ``eval_split`` (default ``split``).
 
     The resampled draws stay in the run's aligned labelling: the mask pins it (relabelling
     would move pruned zeros), so they are not aligned again.
@@ -467,7 +474,13 @@ def assess_resampled(
         own = subset_chains(idata, run_info["sub_chains"])
         own.posterior.attrs["mask"] = json.dumps(pruned.tolist())
         stage = assess_stage(
-            own, spec, split, meta, pruned=pruned, seed=seed, n_function_points=n_function_points
+            own,
+            spec,
+            split if eval_split is None else eval_split,
+            meta,
+            pruned=pruned,
+            seed=seed,
+            n_function_points=n_function_points,
         )
         items.append((run, stage))
     return combine_runs(masks["unit"], items)

@@ -24,8 +24,10 @@ from bayesprune.config import (
     derive_seed,
     iter_raw_files,
     rate_label,
+    load_config_file,
     validate_config,
 )
+from bayesprune.ablation import build_grid, cells_of
 from snakemake.exceptions import WorkflowError
 
 try:
@@ -46,13 +48,29 @@ CRITERIA = A["pruning"]["criteria"]
 RATES = [rate_label(r) for r in A["pruning"]["rates"]]
 B_METHODS = B["methods"]
 SEED = CFG["seed"]
-RAW_FILES = {
-    spec["path"]: spec
-    for _, _, spec in iter_raw_files(CFG, sorted(set(A_DATASETS + B_DATASETS)))
-}
+# The ablation's grid (bayesprune.ablation): empty unless `ablation.datasets` is set.
+ABL = CFG["ablation"]
+
+
+def _against_config(path):
+    """`ablation.against` from the working directory, else beside the Snakefile."""
+    for base in (Path.cwd(), Path(workflow.basedir)):
+        if (base / path).is_file():
+            return load_config_file(base / path)
+    raise ConfigError(
+        f"ablation.against: no file {path} in {Path.cwd()} or {workflow.basedir}"
+    )
+
+
+try:
+    ABL_CELLS = build_grid(CFG, _against_config) if ABL["datasets"] else []
+except ConfigError as err:
+    raise WorkflowError(str(err)) from None
+_RAW_NAMES = sorted(set(A_DATASETS + B_DATASETS + ABL["datasets"]))
+RAW_FILES = {spec["path"]: spec for _, _, spec in iter_raw_files(CFG, _RAW_NAMES)}
 # raw file path -> the datasets that use it (named in download errors)
 RAW_DATASETS = {}
-for _name, _, _spec in iter_raw_files(CFG, sorted(set(A_DATASETS + B_DATASETS))):
+for _name, _, _spec in iter_raw_files(CFG, _RAW_NAMES):
     RAW_DATASETS.setdefault(_spec["path"], []).append(_name)
 
 
@@ -269,13 +287,21 @@ def a_sampler_params(wildcards):
     return A["sampler"]
 
 
+def a_likelihood_params(wildcards):
+    return A["likelihood"]["classification"]
+
+
+def a_evaluation_params(wildcards):
+    return A["evaluation"]
+
+
 def a_resample_params(wildcards):
     return A["resample"]
 
 
 def a_mask_params(wildcards):
     """What shapes a mask (criterion and rate come from the wildcards)."""
-    return {k: A["pruning"][k] for k in ("unit", "scope", "include_biases")}
+    return {k: A["pruning"][k] for k in ("unit", "scope", "include_biases", "rnd")}
 
 
 def a_curve_params(wildcards):
@@ -317,3 +343,42 @@ def b_tradeoff_dataset_files(wildcards):
 
 def device(wildcards):
     return CFG["device"]
+
+
+# ---------------------------------------------------------------- the ablation
+
+
+def ablation_starts():
+    return list(dict.fromkeys(c.start for c in ABL_CELLS))
+
+
+def ablation_files():
+    return [
+        f"results/ablation/{s}/{d}.csv"
+        for s in ablation_starts()
+        for d in ABL["datasets"]
+    ]
+
+
+def ablation_cells(wildcards):
+    return cells_of(ABL_CELLS, wildcards.start, wildcards.dataset)
+
+
+def ablation_grid_params(wildcards=None):
+    """The grid as the table shows it: every cell, its changed keys, or why it is skipped."""
+    return [
+        {
+            "start": c.start,
+            "switch": c.switch,
+            "applicable": c.applicable,
+            "reason": c.reason,
+            "changed": list(c.changed),
+        }
+        for c in ABL_CELLS
+    ]
+
+
+def ablation_lengths(wildcards=None):
+    return {
+        k: ABL[k] for k in ("samples", "kept_draws", "resample_fraction", "replicates")
+    }

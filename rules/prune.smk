@@ -26,6 +26,8 @@ rule prune:
         prior=a_prior_params,
         pruning=a_mask_params,
         seed=rep_seed("scores", keys=("dataset", "rep")),
+        evaluation=a_evaluation_params,
+        evaluation_seed=rep_seed("evaluation", keys=("dataset", "rep")),
         diagnostics=a_diagnostic_params,
     script:
         "../workflow_scripts/prune.py"

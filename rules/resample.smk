@@ -26,6 +26,9 @@ rule resample:
     params:
         sampler=a_resample_params,
         prior=a_prior_params,
+        likelihood=a_likelihood_params,
+        evaluation=a_evaluation_params,
+        evaluation_seed=rep_seed("evaluation", keys=("dataset", "rep")),
         seed=rep_seed("resample"),
         diagnostics=a_diagnostic_params,
         checkpoint="results/checkpoints/{dataset}/rep{rep}/resampled_{criterion}_{rate}.pt",

@@ -26,6 +26,7 @@ rule sample:
         network=dataset_network,
         sampler=a_sampler_params,
         prior=a_prior_params,
+        likelihood=a_likelihood_params,
         diagnostics=a_diagnostic_params,
         seed=rep_seed("sample"),
         checkpoint="results/checkpoints/{dataset}/rep{rep}/full.pt",

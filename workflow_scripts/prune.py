@@ -4,6 +4,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from bayesprune.data import load_split
+from bayesprune.evaluation import evaluation_split
 from bayesprune.io import logged, write_json
 from bayesprune.posterior import load_posterior, network_of, save_posterior, with_observations
 from bayesprune.stages import prune_runs, write_stage
@@ -28,6 +29,10 @@ with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
         prior=snakemake.params.prior,
         seed=snakemake.params.seed,
         n_function_points=snakemake.params.diagnostics["function_points"],
+        rnd=p["rnd"],
+        eval_split=evaluation_split(
+            arrays, snakemake.params.evaluation["split"], snakemake.params.evaluation_seed
+        ),
     )
     for warning in stage.diagnostics.get("warnings", []):
         log.warning(warning)

@@ -4,6 +4,7 @@ with dispersed sub-chains; pruned coordinates stay exactly 0."""
 from threadpoolctl import threadpool_limits
 
 from bayesprune.data import load_split
+from bayesprune.evaluation import evaluation_split
 from bayesprune.io import logged, read_json
 from bayesprune.posterior import load_posterior, network_of, sample_network, with_observations
 from bayesprune.stages import assess_resampled, resample_starts, write_sampled_stage
@@ -42,6 +43,7 @@ with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
         mask=chain_mask,
         checkpoint=snakemake.params.checkpoint,
         logger=log,
+        likelihood=snakemake.params.likelihood,
         extra_attrs={
             "dataset": snakemake.wildcards.dataset,
             "replicate": int(snakemake.wildcards.rep),
@@ -60,6 +62,9 @@ with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
         runs,
         seed=seed,
         n_function_points=snakemake.params.diagnostics["function_points"],
+        eval_split=evaluation_split(
+            arrays, snakemake.params.evaluation["split"], snakemake.params.evaluation_seed
+        ),
     )
     out = snakemake.output
     write_sampled_stage(

@@ -27,6 +27,7 @@ with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
         tau2_start=None if np.isnan(noise_var) else noise_var,
         checkpoint=snakemake.params.checkpoint,
         logger=log,
+        likelihood=snakemake.params.likelihood,
         extra_attrs={
             "dataset": snakemake.wildcards.dataset,
             "replicate": int(snakemake.wildcards.rep),

@@ -1,0 +1,643 @@
+"""The ablation: two configs, one departure switched at a time, in both directions.
+
+A *switch* is a named group of config keys (:data:`SWITCHES`). Starting from one config
+(``start``), a cell takes that switch's keys from the other config and keeps everything else;
+``switch == "base"`` is the start itself. With ``config/authors.yaml`` and
+``config/paper.yaml`` this switches each of the authors' choices to ours and each of ours to
+theirs. A switch whose result is not a valid config (e.g. the authors' ratio without their
+SGD drift) is *not applicable* in that direction; the reason is kept for the table.
+
+Every cell runs method A the way the workflow does (the same :mod:`bayesprune.posterior`,
+:mod:`bayesprune.pruning`, :mod:`bayesprune.runs` and :mod:`bayesprune.evaluation` code), on
+the ablation's datasets and replicates, with the full chains shortened to
+``ablation.samples`` iterations (both configs alike) and each config's resampling scaled by
+``ablation.resample_fraction``. Only the headline numbers are computed: the test error of
+the full posterior, and of every (criterion, rate) pruned and resampled, at the (masked)
+posterior mean (``point``) and of the posterior predictive mean (``predictive``).
+
+Cells that sample the same full posterior share it: :attr:`Cell.full_key` digests exactly
+the settings the full chains depend on, so e.g. the ``rnd`` and ``evaluation`` switches
+reuse their start's chains (and, by the common seeds, every cell's chain ``k`` of replicate
+``r`` starts from the same draw and uses the same random stream).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bayesprune.config import ConfigError, derive_seed, rate_label, validate_config
+
+#: switch -> the config keys it takes from the other config (``datasets.*``: every dataset)
+SWITCHES: dict[str, tuple[str, ...]] = {
+    "proposal": (
+        "method_a.sampler.drift",
+        "method_a.sampler.q_ratio",
+        "method_a.sampler.sgd_lr",
+        "method_a.resample.drift",
+        "method_a.resample.q_ratio",
+        "method_a.resample.sgd_lr",
+        "method_a.resample.mask",
+    ),
+    "q_ratio": ("method_a.sampler.q_ratio", "method_a.resample.q_ratio"),
+    "step": (
+        "method_a.sampler.step_size",
+        "method_a.sampler.adapt",
+        "method_a.sampler.target_accept",
+        "method_a.resample.step_size",
+        "method_a.resample.adapt",
+        "method_a.resample.target_accept",
+        "method_a.resample.burn_in",  # adapting needs a burn-in
+    ),
+    "chains": ("method_a.sampler.chains",),
+    "likelihood": ("method_a.likelihood",),
+    "noise_prior": ("method_a.prior",),
+    "preprocessing": ("datasets.*.preprocessing", "datasets.*.split"),
+    "rnd": ("method_a.pruning.rnd",),
+    "evaluation": ("method_a.evaluation",),
+    "resampling": (
+        "method_a.resample.samples",
+        "method_a.resample.thin",
+        "method_a.resample.chains_per_run",
+        "method_a.resample.sub_chain_start",
+    ),
+}
+
+#: what each switch is, for the tables
+DESCRIPTIONS: dict[str, str] = {
+    "base": "the start config itself",
+    "proposal": "Langevin proposal: SGD-epoch drift with its ratio and mask handling vs exact MALA",
+    "q_ratio": "the SGD proposal's q ratio: step as a variance (theirs) vs step squared",
+    "step": "fixed step 0.025 vs adapted during burn-in (with the resampling burn-in it needs)",
+    "chains": "chains per replicate (each chain is a run)",
+    "likelihood": "classification: softmax over sigmoid outputs vs softmax(logits)",
+    "noise_prior": "noise prior: nu1 = nu2 = 0 without Jacobian vs InverseGamma(2, 0.1)",
+    "preprocessing": "scalers fitted on all rows, per-run unstratified reshuffle vs train-only, one split",
+    "rnd": "RND: first k entries of the authors' layout vs uniform random subset",
+    "evaluation": "pruned/resampled nets on a fresh 60/40 reshuffle vs the held-out test rows",
+    "resampling": "resampling length and sub-chains (its burn-in goes with `step`)",
+}
+
+STAGES = ("full", "pruned", "resampled")
+ESTIMATES = ("point", "predictive")
+
+
+def _get(cfg: dict[str, Any], path: str) -> Any:
+    node: Any = cfg
+    for part in path.split("."):
+        node = node[part]
+    return node
+
+
+def _set(cfg: dict[str, Any], path: str, value: Any) -> None:
+    parts = path.split(".")
+    node = cfg
+    for part in parts[:-1]:
+        node = node[part]
+    node[parts[-1]] = copy.deepcopy(value)
+
+
+def _paths(switch: str, datasets: list[str]) -> list[str]:
+    out = []
+    for path in SWITCHES[switch]:
+        if path.startswith("datasets.*."):
+            out += [path.replace("*", name, 1) for name in datasets]
+        else:
+            out.append(path)
+    return out
+
+
+def switched(
+    start: dict[str, Any], other: dict[str, Any], switch: str, datasets: list[str]
+) -> dict[str, Any]:
+    """``start`` with the keys of ``switch`` taken from ``other`` (both validated configs)."""
+    if switch not in SWITCHES:
+        raise ValueError(f"unknown switch {switch!r}; expected one of {sorted(SWITCHES)}")
+    out = copy.deepcopy(start)
+    for path in _paths(switch, datasets):
+        _set(out, path, _get(other, path))
+    return out
+
+
+def shortened(cfg: dict[str, Any], ablation: dict[str, Any]) -> dict[str, Any]:
+    """``cfg`` as the ablation runs it: ``samples`` iterations per full chain, thinned to
+    about ``kept_draws``, resampling scaled by ``resample_fraction``, ``replicates`` per
+    dataset, ``rates``, no checkpoints."""
+    out = copy.deepcopy(cfg)
+    a = out["method_a"]
+    s = a["sampler"]
+    s["samples"] = int(ablation["samples"])
+    post = s["samples"] - math.floor(float(s["burn_in"]) * s["samples"])
+    s["thin"] = max(1, post // int(ablation["kept_draws"]))
+    r = a["resample"]
+    r["samples"] = max(8, round(r["samples"] * float(ablation["resample_fraction"])))
+    r["thin"] = 1
+    for block in (s, r):
+        block["checkpoint_every"] = 0
+    a["pruning"]["rates"] = list(ablation["rates"])
+    for name in ablation["datasets"]:
+        out["datasets"][name]["split"]["replicates"] = int(ablation["replicates"])
+    return out
+
+
+def _digest(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One (start, switch) of the grid: its config, or why it does not apply."""
+
+    start: str  # label of the config it starts from
+    switch: str  # "base" or a key of SWITCHES
+    config: dict[str, Any] | None
+    reason: str = ""  # why not applicable (config is None)
+    changed: tuple[str, ...] = field(default=())  # keys whose value the switch changed
+
+    @property
+    def applicable(self) -> bool:
+        return self.config is not None
+
+    def full_settings(self, dataset: str) -> dict[str, Any]:
+        """What the full chains of ``dataset`` depend on: its entry, the sampler block, the
+        prior (only ``sigma2`` for classification) and the likelihood (classification)."""
+        assert self.config is not None
+        a = self.config["method_a"]
+        entry = self.config["datasets"][dataset]
+        regression = entry["task"] == "regression"
+        return {
+            "entry": entry,
+            "sampler": a["sampler"],
+            "prior": a["prior"] if regression else {"sigma2": a["prior"]["sigma2"]},
+            "likelihood": "softmax_logits" if regression else a["likelihood"]["classification"],
+            "seed": self.config["seed"],
+        }
+
+    def full_key(self, dataset: str) -> str:
+        return _digest(self.full_settings(dataset))
+
+    def cell_settings(self, dataset: str) -> dict[str, Any]:
+        """What pruning, resampling and evaluation depend on (the cell job's params)."""
+        assert self.config is not None
+        a = self.config["method_a"]
+        return self.full_settings(dataset) | {
+            "pruning": a["pruning"],
+            "resample": a["resample"],
+            "evaluation": a["evaluation"],
+        }
+
+
+def build_grid(cfg: dict[str, Any], load_other: Callable[[str], dict[str, Any]]) -> list[Cell]:
+    """Every cell of the ablation of the validated config ``cfg`` (its ``ablation`` block)
+    against ``load_other(ablation.against)`` (a validated config): the start ``label`` and
+    the start ``against_label``, each with ``base`` and every listed switch."""
+    abl = cfg["ablation"]
+    names = list(abl["datasets"])
+    other = load_other(abl["against"])
+    for name in names:
+        if name not in other["datasets"]:
+            raise ConfigError(
+                f"ablation.datasets: '{name}' is not defined in {abl['against']} "
+                f"(defined: {sorted(other['datasets'])})"
+            )
+    for label, c in ((abl["label"], cfg), (abl["against_label"], other)):
+        if c["method_a"]["sampler"]["init"] != "prior":
+            raise ConfigError(
+                f"ablation: the {label} config has method_a.sampler.init: "
+                f"{c['method_a']['sampler']['init']}; the ablation starts every chain from the "
+                "prior (init: prior), so that it needs no trained network"
+            )
+    cells = []
+    starts = abl.get("starts") or [abl["label"], abl["against_label"]]
+    unknown = sorted(set(starts) - {abl["label"], abl["against_label"]})
+    if unknown:
+        raise ConfigError(
+            f"ablation.starts: {unknown} name neither config; use {abl['label']!r} and/or "
+            f"{abl['against_label']!r}"
+        )
+    for label, start, target in ((abl["label"], cfg, other), (abl["against_label"], other, cfg)):
+        if label not in starts:
+            continue
+        cells.append(Cell(label, "base", shortened(start, abl)))
+        for switch in abl["switches"]:
+            raw = switched(start, target, switch, names)
+            changed = tuple(p for p in _paths(switch, names) if _get(raw, p) != _get(start, p))
+            try:
+                checked = validate_config(raw)
+            except ConfigError as err:
+                reason = str(err).splitlines()[-1].strip(" -")
+                cells.append(Cell(label, switch, None, f"not applicable: {reason}", changed))
+                continue
+            if not changed:
+                cells.append(Cell(label, switch, None, "no change: both configs agree", changed))
+                continue
+            cells.append(Cell(label, switch, shortened(checked, abl), "", changed))
+    return cells
+
+
+# ---------------------------------------------------------------------------- the jobs
+def _split(name: str, entry: dict[str, Any], raw: Any, rep: int) -> tuple[dict, dict]:
+    from bayesprune.data import prepare_split
+
+    return prepare_split(name, entry, raw, rep)
+
+
+def _spec(meta: dict[str, Any], entry: dict[str, Any]) -> Any:
+    from bayesprune.networks import MLPSpec
+
+    return MLPSpec.from_config(meta["n_features"], meta["n_outputs"], entry["network"])
+
+
+def run_full(
+    name: str, raw: Any, settings: dict[str, Any], replicates: int, logger: Any = None
+) -> dict[str, np.ndarray]:
+    """Sample the full posterior of every replicate of dataset ``name`` (``raw``: its
+    :class:`bayesprune.data.RawDataset`) with a cell's :meth:`Cell.full_settings`.
+
+    Returns arrays ``theta{r}`` ``(chains, draws, P)``, ``tau2{r}`` (regression),
+    ``acceptance{r}`` and ``seconds{r}``. A chain that never moved is kept (its acceptance
+    0 says so in the tables).
+    """
+    from bayesprune.posterior import sample_network
+
+    entry = settings["entry"]
+    out: dict[str, np.ndarray] = {}
+    for rep in range(replicates):
+        arrays, meta = _split(name, entry, raw, rep)
+        spec = _spec(meta, entry)
+        seed = derive_seed(settings["seed"], "ablation", name, rep)
+        idata = sample_network(
+            spec,
+            meta["task"],
+            arrays["X_train"],
+            arrays["y_train"],
+            prior=settings["prior"],
+            settings=settings["sampler"],
+            seed=seed,
+            likelihood=settings["likelihood"],
+            logger=logger,
+            allow_stuck=True,
+        )
+        post = idata.posterior
+        out[f"theta{rep}"] = post["theta"].transpose("chain", "draw", "param").values
+        if "tau2" in post:
+            out[f"tau2{rep}"] = post["tau2"].transpose("chain", "draw").values
+        out[f"acceptance{rep}"] = np.asarray(json.loads(post.attrs["acceptance_rate"]))
+        out[f"seconds{rep}"] = np.array(float(post.attrs["elapsed_s"]))
+    return out
+
+
+def _rows(base: dict[str, Any], stage: str, errors: dict[str, float]) -> list[dict[str, Any]]:
+    return [base | {"stage": stage, "estimate": e, "value": errors[e]} for e in ESTIMATES]
+
+
+def run_cell(
+    name: str,
+    raw: Any,
+    full: dict[str, np.ndarray],
+    settings: dict[str, Any],
+    replicates: int,
+    logger: Any = None,
+) -> pd.DataFrame:
+    """The headline numbers of one cell and dataset from its full posterior ``full``
+    (:func:`run_full`'s arrays): one row per replicate, run, stage, criterion, rate and
+    estimate (``value``: RMSE of the modelled target, or accuracy)."""
+    import arviz as az
+    import xarray as xr
+
+    from bayesprune.evaluation import evaluation_split, headline_errors
+    from bayesprune.posterior import sample_network
+    from bayesprune.pruning import criterion_scores, make_mask, mask_to_dict
+    from bayesprune.runs import run_draws, runs_of
+    from bayesprune.stages import resample_starts
+
+    entry, pruning, resample = settings["entry"], settings["pruning"], settings["resample"]
+    rows: list[dict[str, Any]] = []
+    for rep in range(replicates):
+        arrays, meta = _split(name, entry, raw, rep)
+        spec, task = _spec(meta, entry), meta["task"]
+        metric = "rmse" if task == "regression" else "acc"
+        held = evaluation_split(arrays, "heldout")
+        ev = evaluation_split(
+            arrays,
+            settings["evaluation"]["split"],
+            derive_seed(settings["seed"], "ablation-evaluation", name, rep),
+        )
+        theta = full[f"theta{rep}"]
+        tau2 = full.get(f"tau2{rep}")
+        acc = full[f"acceptance{rep}"]
+        entries, drawn = [], {}
+        for run in runs_of(pruning["unit"], theta.shape[0]):
+            draws = run_draws(spec, theta, run)
+            drawn[run.label] = draws
+            base = {
+                "rep": rep,
+                "run": run.label,
+                "metric": metric,
+                "criterion": "",
+                "rate": 0.0,
+                "acceptance": float(np.mean(acc[list(run.chains)])),
+            }
+            rows += _rows(
+                base, "full", headline_errors(spec, task, draws, held["X_test"], held["y_test"])
+            )
+            for criterion in pruning["criteria"]:
+                score = criterion_scores(
+                    draws,
+                    criterion,
+                    spec,
+                    seed=derive_seed(settings["seed"], "ablation-scores", name, rep, run.label),
+                    rnd=pruning["rnd"],
+                )
+                for rate in pruning["rates"]:
+                    pruned = make_mask(
+                        score, rate, spec, pruning["scope"], pruning["include_biases"]
+                    )
+                    cell = base | {"criterion": criterion, "rate": float(rate)}
+                    rows += _rows(
+                        cell,
+                        "pruned",
+                        headline_errors(spec, task, draws, ev["X_test"], ev["y_test"], pruned),
+                    )
+                    entries.append((cell, run, pruned))
+        # every (run, criterion, rate) resampled in one batch, as the resample job does
+        runs_theta = np.concatenate(
+            [drawn[run.label] for run in runs_of(pruning["unit"], theta.shape[0])]
+        )
+        post_vars = {"theta": (("chain", "draw", "param"), runs_theta)}
+        if tau2 is not None:
+            post_vars["tau2"] = (("chain", "draw"), tau2)
+        idata = az.InferenceData(posterior=xr.Dataset(post_vars))
+        masks = {
+            "unit": pruning["unit"],
+            "runs": [run.to_dict() | mask_to_dict(pruned, spec) for _, run, pruned in entries],
+        }
+        # run_draws aligns again: the runs' draws above are already aligned (a no-op then)
+        theta0, chain_mask, tau2_0, sub = resample_starts(
+            idata,
+            spec,
+            masks,
+            chains_per_run=resample["chains_per_run"],
+            start=resample["sub_chain_start"],
+            jitter=resample["init_jitter"],
+            seed=derive_seed(settings["seed"], "ablation-resample", name, rep),
+        )
+        res = sample_network(
+            spec,
+            task,
+            arrays["X_train"],
+            arrays["y_train"],
+            prior=settings["prior"],
+            settings=resample,
+            seed=derive_seed(settings["seed"], "ablation-resample", name, rep),
+            theta_start=theta0,
+            tau2_start=tau2_0,
+            mask=chain_mask,
+            likelihood=settings["likelihood"],
+            logger=logger,
+            allow_stuck=True,
+        )
+        for (cell, _, pruned), info in zip(entries, sub, strict=True):
+            chains = info["sub_chains"]
+            draws = res.posterior["theta"].transpose("chain", "draw", "param").values[chains]
+            rate_acc = np.asarray(json.loads(res.posterior.attrs["acceptance_rate"]))[chains]
+            errors = headline_errors(spec, task, draws, ev["X_test"], ev["y_test"], pruned)
+            rows += _rows(cell | {"acceptance": float(rate_acc.mean())}, "resampled", errors)
+    frame = pd.DataFrame(rows)
+    frame.insert(0, "dataset", name)
+    return frame
+
+
+def cells_of(cells: list[Cell], start: str, dataset: str) -> list[dict[str, Any]]:
+    """The cells of ``start`` that change anything for ``dataset`` (the base first), each as
+    ``{switch, full_key, full, cell}`` settings: the params of one ablation job."""
+    base = next(c for c in cells if c.start == start and c.switch == "base")
+    out = []
+    for c in cells:
+        if c.start != start or not c.applicable:
+            continue
+        settings = c.cell_settings(dataset)
+        if c.switch != "base" and settings == base.cell_settings(dataset):
+            continue  # e.g. the classification likelihood on a regression set
+        out.append(
+            {
+                "switch": c.switch,
+                "full_key": c.full_key(dataset),
+                "full": c.full_settings(dataset),
+                "cell": settings,
+            }
+        )
+    return out
+
+
+def run_start(
+    name: str, raw: Any, cells: list[dict[str, Any]], replicates: int, logger: Any = None
+) -> pd.DataFrame:
+    """Every cell of one start config on dataset ``name`` (:func:`cells_of`); cells with the
+    same full-posterior settings share one sampled posterior."""
+    import time
+
+    fulls: dict[str, dict[str, np.ndarray]] = {}
+    frames = []
+    for cell in cells:
+        t0 = time.perf_counter()
+        if cell["full_key"] not in fulls:
+            fulls[cell["full_key"]] = run_full(name, raw, cell["full"], replicates, logger)
+        t1 = time.perf_counter()
+        frame = run_cell(name, raw, fulls[cell["full_key"]], cell["cell"], replicates, logger)
+        frame.insert(0, "switch", cell["switch"])
+        frames.append(frame)
+        if logger is not None:
+            logger.info(
+                "%s: full posterior %.1f s, pruning/resampling %.1f s",
+                cell["switch"],
+                t1 - t0,
+                time.perf_counter() - t1,
+            )
+    return pd.concat(frames, ignore_index=True)
+
+
+# ---------------------------------------------------------------------------- tables
+HEADLINE = [("full", "", 0.0)] + [
+    (stage, criterion, rate)
+    for criterion in ("stn", "spn", "rnd")
+    for rate in (0.5, 0.75)
+    for stage in ("pruned", "resampled")
+]
+
+
+def summarise(frame: pd.DataFrame) -> pd.DataFrame:
+    """Mean and sd over every run of every replicate, per start, switch, dataset, stage,
+    criterion, rate and estimate."""
+    keys = ["start", "switch", "dataset", "metric", "stage", "criterion", "rate", "estimate"]
+    ok = frame.dropna(subset=["value"])
+    out = ok.groupby(keys, dropna=False)["value"].agg(["mean", "std", "count"]).reset_index()
+    return out
+
+
+def _column(stage: str, criterion: str, rate: float) -> str:
+    if stage == "full":
+        return "full"
+    return f"{criterion.upper()} {rate_label(rate * 100)}% {'pr' if stage == 'pruned' else 'rs'}"
+
+
+def switch_table(summary: pd.DataFrame, start: str, switch: str, against: str) -> str:
+    """Markdown: one row per dataset and config (the start, then the switched cell), one
+    column per headline number as ``point / predictive`` (mean over runs)."""
+    cols = [_column(*h) for h in HEADLINE]
+    head = "| dataset | config | " + " | ".join(cols) + " |"
+    lines = [head, "|" + "---|" * (len(cols) + 2)]
+    names = sorted(set(summary.loc[summary["start"] == start, "dataset"]))
+    for name in names:
+        for sw, label in (("base", start), (switch, f"{switch} from {against}")):
+            part = summary[
+                (summary["start"] == start)
+                & (summary["switch"] == sw)
+                & (summary["dataset"] == name)
+            ]
+            if part.empty:
+                continue
+            cells = []
+            for stage, criterion, rate in HEADLINE:
+                sel = part[
+                    (part["stage"] == stage)
+                    & (part["criterion"].fillna("") == criterion)
+                    & (np.isclose(part["rate"], rate))
+                ]
+                vals = {e: sel.loc[sel["estimate"] == e, "mean"] for e in ESTIMATES}
+                cells.append(
+                    " / ".join(f"{v.iloc[0]:.3f}" if len(v) else "-" for v in vals.values())
+                )
+            lines.append(f"| {name} | {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def effects(summary: pd.DataFrame) -> pd.DataFrame:
+    """Each applicable switch's change of every headline number from its start's (switched
+    minus start), per dataset and estimate; ``error_change`` in error units (RMSE, or
+    1 - accuracy), positive = worse."""
+    keys = ["start", "dataset", "metric", "stage", "criterion", "rate", "estimate"]
+    base = summary[summary["switch"] == "base"].set_index(keys)["mean"]
+    rows = []
+    for _, r in summary[summary["switch"] != "base"].iterrows():
+        k = tuple(r[key] for key in keys)
+        if k not in base.index:
+            continue
+        delta = float(r["mean"] - base.loc[k])
+        rows.append(
+            dict(zip(keys, k, strict=True))
+            | {
+                "switch": r["switch"],
+                "start_value": float(base.loc[k]),
+                "value": float(r["mean"]),
+                "change": delta,
+                "error_change": delta if r["metric"] == "rmse" else -delta,
+            }
+        )
+    cols = [*keys, "switch", "start_value", "value", "change", "error_change"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def relative_effects(effects: pd.DataFrame, estimate: str = "point") -> pd.DataFrame:
+    """Mean relative change of the test error (RMSE, or 1 - accuracy) per start, switch,
+    dataset and stage (full; pruned and resampled averaged over criteria and rates):
+    ``(switched - start) / start``, positive = worse."""
+    e = effects[effects["estimate"] == estimate].copy()
+    err0 = np.where(e["metric"] == "rmse", e["start_value"], 1.0 - e["start_value"])
+    e["relative"] = e["error_change"] / np.maximum(err0, 1e-12)
+    keys = ["start", "switch", "dataset", "stage"]
+    return e.groupby(keys)["relative"].mean().reset_index()
+
+
+def plot_effects(effects: pd.DataFrame, labels: list[str], path: str) -> None:
+    """Heatmaps (one per start config): rows switches, columns dataset x stage, colour the
+    relative change of the point estimate's test error (:func:`relative_effects`)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from bayesprune.io import atomic_path
+
+    rel = relative_effects(effects)
+    names = sorted(set(rel["dataset"]))
+    cols = [(d, s) for d in names for s in STAGES]
+    fig, axes = plt.subplots(
+        len(labels), 1, figsize=(1.0 + 0.62 * len(cols), 1.2 + 0.42 * 2 * len(SWITCHES))
+    )
+    for ax, label in zip(np.atleast_1d(axes), labels, strict=True):
+        part = rel[rel["start"] == label]
+        switches = [s for s in SWITCHES if s in set(part["switch"])]
+        grid = np.full((len(switches), len(cols)), np.nan)
+        for i, sw in enumerate(switches):
+            for j, (d, st) in enumerate(cols):
+                v = part[(part["switch"] == sw) & (part["dataset"] == d) & (part["stage"] == st)]
+                if len(v):
+                    grid[i, j] = float(v["relative"].iloc[0])
+        im = ax.imshow(np.clip(grid, -1, 1), cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto")
+        for i in range(grid.shape[0]):
+            for j in range(grid.shape[1]):
+                if np.isfinite(grid[i, j]):
+                    ax.text(j, i, f"{100 * grid[i, j]:+.0f}", ha="center", va="center", fontsize=7)
+        ax.set_yticks(range(len(switches)), switches, fontsize=8)
+        ax.set_xticks(range(len(cols)), [f"{d}\n{s}" for d, s in cols], fontsize=7)
+        other = [lab for lab in labels if lab != label]
+        ax.set_title(
+            f"from {label}, one switch to {other[0] if other else 'the other'}: "
+            "test error change (%, point; red worse)",
+            fontsize=9,
+        )
+        fig.colorbar(im, ax=ax, fraction=0.02, pad=0.01)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)
+
+
+def markdown_report(
+    summary: pd.DataFrame,
+    grid: list[dict[str, Any]],
+    labels: list[str],
+    lengths: dict[str, Any],
+) -> str:
+    """The ablation's tables as Markdown: the grid (what each switch changed, what did not
+    apply), then one table per start and switch."""
+    lines = [
+        "# Ablation: one departure at a time",
+        "",
+        f"Full chains {lengths['samples']} iterations (burn-in as configured, about "
+        f"{lengths['kept_draws']} kept draws per chain), resampling {lengths['resample_fraction']} "
+        f"of each config's resample.samples; {lengths['replicates']} replicates; every chain is "
+        "a run. Cells: `point / predictive` test error (RMSE of the modelled target, or "
+        "accuracy), mean over runs; `pr` pruned, `rs` resampled.",
+        "",
+        "| start | switch | what | keys changed |",
+        "|---|---|---|---|",
+    ]
+    for g in grid:
+        what = DESCRIPTIONS.get(g["switch"], "")
+        keys = ", ".join(
+            sorted({k.split(".", 2)[-1] if k.startswith("datasets.") else k for k in g["changed"]})
+        )
+        note = "" if g["applicable"] else f" ({g['reason']})"
+        lines.append(f"| {g['start']} | {g['switch']} | {what}{note} | {keys} |")
+    for label in labels:
+        other = next((lab for lab in labels if lab != label), "the other config")
+        for g in grid:
+            if g["start"] != label or g["switch"] == "base" or not g["applicable"]:
+                continue
+            lines += [
+                "",
+                f"## From {label}: {g['switch']} as in {other}",
+                "",
+                switch_table(summary, label, g["switch"], other),
+            ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,645 @@
+"""The authors' method A, bug for bug (``../shared/SPEC.md``, "The authors' protocol").
+
+Everything here exists for ``config/authors.yaml`` and the ablation that switches its choices
+one at a time (:mod:`bayesprune.ablation`); no default config uses any of it.
+
+* **Their network and flat layout.** One sigmoid hidden layer, ``z1 = x W1 - b1``,
+  ``z2 = sigmoid(z1) W2 - b2``, ``out = sigmoid(z2)`` for regression and classification
+  alike, flat vector ``[W1 (input-major, (D, H)), W2 ((H, O)), b1, b2]``. Our layout
+  (:mod:`bayesprune.networks`) stores ``W (out, in)`` row-major per layer with its bias and
+  adds the bias, so their vector is a signed permutation of ours (:func:`their_order`).
+  Subtracting a bias instead of adding it is a relabelling under a symmetric prior: the
+  sampler works in our layout throughout and :func:`forward` computes their pass in theirs.
+* **Their target** (:class:`AuthorsPosterior`): classification probabilities are
+  ``softmax(sigmoid(z2))`` (``likelihood.classification: softmax_sigmoid``), which caps them
+  (at most e/(e + C - 1) for C classes: 0.73 for 2); the noise prior
+  ``-(1 + nu1) log tau^2 - nu2 / tau^2`` is applied to ``eta = log tau^2`` without the
+  Jacobian (``prior.eta_jacobian: false``), which adds ``-eta`` to our log density.
+* **Their proposal** (:func:`step`, ``sampler.drift: sgd_epoch``): with probability
+  ``langevin_prob``, ``w_gd`` = one epoch of per-example SGD (batch 1, data order, learning
+  rate ``sgd_lr``) on ``0.5 * sum (target - out)^2`` (one-hot targets; the prior and
+  ``tau^2`` ignored), ``w' ~ N(w_gd, s^2 I)``, ``w'_gd`` = the same epoch from ``w'``, and
+
+      log q ratio = -0.5 ||w - w'_gd||^2 / v + 0.5 ||w' - w_gd||^2 / v
+
+  with ``v = s`` (``q_ratio: authors``: the step used as a variance, under-weighting the
+  correction 1/s = 40x at s = 0.025) or ``v = s^2`` (``q_ratio: exact``: the SGD epoch is a
+  deterministic map, so this is a valid MH kernel). Otherwise a random walk ``N(w, s^2 I)``
+  with ratio 0. ``eta`` takes a random-walk step ``N(0, noise_step^2)`` in the same proposal.
+* **Their resampling mask** (``resample.mask: by_value``): the pruned coordinates are the
+  zeros of the start, set to 0 in ``w'`` and ``w'_gd`` but not in ``w_gd``, and the SGD
+  epochs move them internally. ``mask: index`` (ours) keeps them at exactly 0 in every SGD
+  step and in both directions of the ratio.
+
+The per-example SGD epoch is sequential over rows; it runs compiled (numba), all chains in one
+call. The kernel follows :mod:`bayesprune.sampler`'s shape: a pure :func:`init` and
+:func:`step` over :class:`State`, with :class:`bayesprune.sampler.Info` and
+:class:`bayesprune.sampler.StepNoise`; :func:`run_chains` is its runner and returns a
+:class:`bayesprune.sampler.ChainResult`, so everything downstream is unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numba
+import numpy as np
+
+from bayesprune import sampler
+from bayesprune.likelihoods import LogDensity, MLPPosterior, Task, build_posterior
+from bayesprune.networks import MLPSpec
+
+Drift = Literal["gradient", "sgd_epoch"]
+QRatio = Literal["exact", "authors"]
+MaskMode = Literal["index", "by_value"]
+ClassLik = Literal["softmax_logits", "softmax_sigmoid"]
+
+
+# ---------------------------------------------------------------------------- network
+def check_network(spec: MLPSpec) -> tuple[int, int, int]:
+    """``(D, H, O)`` of the authors' network: one sigmoid hidden layer, else an error."""
+    if spec.n_layers != 2 or spec.hidden_activation != "sigmoid":
+        raise ValueError(
+            f"the authors' network has one sigmoid hidden layer; got sizes {spec.sizes} with "
+            f"{spec.hidden_activation} hidden units (network.hidden must have one entry)"
+        )
+    return spec.sizes[0], spec.sizes[1], spec.sizes[2]
+
+
+def their_order(spec: MLPSpec) -> tuple[np.ndarray, np.ndarray]:
+    """``(index, sign)``: entry ``j`` of the authors' flat vector is ``sign[j] *
+    theta[index[j]]`` of ours (biases change sign: they subtract theirs)."""
+    D, H, C_out = check_network(spec)
+    b0 = H * D
+    w1 = b0 + H
+    b1 = w1 + C_out * H
+    index = np.concatenate(
+        [
+            np.array([h * D + d for d in range(D) for h in range(H)]),  # W1[d, h] = W0[h, d]
+            np.array([w1 + o * H + h for h in range(H) for o in range(C_out)]),  # W2[h, o]
+            b0 + np.arange(H),
+            b1 + np.arange(C_out),
+        ]
+    ).astype(np.int64)
+    sign = np.ones(spec.n_params)
+    sign[H * D + H * C_out :] = -1.0
+    return index, sign
+
+
+def to_theirs(spec: MLPSpec, theta: np.ndarray) -> np.ndarray:
+    """Our flat vectors ``(..., P)`` in the authors' layout."""
+    index, sign = their_order(spec)
+    return np.asarray(theta, dtype=np.float64)[..., index] * sign
+
+
+def from_theirs(spec: MLPSpec, w: np.ndarray) -> np.ndarray:
+    """The authors' flat vectors ``(..., P)`` in our layout."""
+    index, sign = their_order(spec)
+    w = np.asarray(w, dtype=np.float64)
+    out = np.empty_like(w)
+    out[..., index] = w * sign
+    return out
+
+
+def _sigmoid(a: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * a))
+
+
+def forward(spec: MLPSpec, w: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """The authors' forward pass of one vector ``w`` in *their* layout: ``(N, C_out)`` sigmoid
+    outputs (classification probabilities are ``softmax`` of these)."""
+    D, H, C_out = check_network(spec)
+    w = np.asarray(w, dtype=np.float64)
+    W1 = w[: D * H].reshape(D, H)
+    W2 = w[D * H : D * H + H * C_out].reshape(H, C_out)
+    b1 = w[D * H + H * C_out : D * H + H * C_out + H]
+    b2 = w[D * H + H * C_out + H :]
+    hidden = _sigmoid(np.asarray(X, dtype=np.float64) @ W1 - b1)
+    return _sigmoid(hidden @ W2 - b2)
+
+
+def rnd_first_k_scores(spec: MLPSpec) -> np.ndarray:
+    """Scores ``(P,)`` in our layout that make the lowest-``k`` rule prune the first ``k``
+    entries of the authors' flat vector (their "RND"): entry ``j`` of theirs scores ``j``."""
+    index, _ = their_order(spec)
+    out = np.empty(spec.n_params)
+    out[index] = np.arange(spec.n_params, dtype=np.float64)
+    return out
+
+
+# ---------------------------------------------------------------------------- compiled loops
+#: fast-math flags without nnan/ninf: a sigmoid of a huge input overflows exp to inf and
+#: must still give exactly 0, and a diverging proposal must show up as non-finite
+_FAST = {"nsz", "arcp", "contract", "afn", "reassoc"}
+
+
+@numba.njit(cache=True, fastmath=_FAST)
+def _sigm(a: float) -> float:
+    return 1.0 / (1.0 + math.exp(-a))  # exp overflows to inf: exactly 0, no error
+
+
+@numba.njit(cache=True, fastmath=_FAST)
+def _forward_row(
+    w: np.ndarray, x: np.ndarray, H: int, a: np.ndarray, out: np.ndarray, squash: bool
+) -> None:
+    """One row through the network ``w`` (our layout): hidden activations into ``a``, the
+    outputs into ``out`` (sigmoid of ``z2`` when ``squash``, else ``z2``)."""
+    D = x.shape[0]
+    b0 = H * D
+    w1 = b0 + H
+    b1 = w1 + out.shape[0] * H
+    for h in range(H):
+        z = w[b0 + h]
+        for d in range(D):
+            z += w[h * D + d] * x[d]
+        a[h] = _sigm(z)
+    for o in range(out.shape[0]):
+        z = w[b1 + o]
+        for h in range(H):
+            z += w[w1 + o * H + h] * a[h]
+        out[o] = _sigm(z) if squash else z
+
+
+@numba.njit(cache=True, fastmath=_FAST)
+def sgd_epochs(
+    theta: np.ndarray, X: np.ndarray, T: np.ndarray, H: int, lr: float, free: np.ndarray
+) -> np.ndarray:
+    """One epoch of per-example SGD (rows in order) from every row of ``theta`` ``(K, P)``
+    (our layout), on ``0.5 * sum (T - sigmoid(z2))^2``. ``free`` ``(K, P)``: 1 where a
+    coordinate may move, 0 where its updates are dropped (pruned, ``mask: index``)."""
+    K, P = theta.shape
+    N, D = X.shape
+    C_out = T.shape[1]
+    b0 = H * D
+    w1 = b0 + H
+    b1 = w1 + C_out * H
+    out = theta.copy()
+    a = np.empty(H)
+    f = np.empty(C_out)
+    dout = np.empty(C_out)
+    dhid = np.empty(H)
+    for k in range(K):
+        w = out[k]
+        m = free[k]
+        for n in range(N):
+            _forward_row(w, X[n], H, a, f, True)
+            for o in range(C_out):
+                dout[o] = (T[n, o] - f[o]) * f[o] * (1.0 - f[o])
+            for h in range(H):  # before the output layer moves (the authors' order)
+                s = 0.0
+                for o in range(C_out):
+                    s += dout[o] * w[w1 + o * H + h]
+                dhid[h] = s * a[h] * (1.0 - a[h])
+            for o in range(C_out):
+                for h in range(H):
+                    j = w1 + o * H + h
+                    w[j] += lr * dout[o] * a[h] * m[j]
+                w[b1 + o] += lr * dout[o] * m[b1 + o]
+            for h in range(H):
+                for d in range(D):
+                    j = h * D + d
+                    w[j] += lr * dhid[h] * X[n, d] * m[j]
+                w[b0 + h] += lr * dhid[h] * m[b0 + h]
+    return out
+
+
+@numba.njit(cache=True, fastmath=_FAST)
+def _loglik_grad(
+    theta: np.ndarray,
+    X: np.ndarray,
+    T: np.ndarray,
+    H: int,
+    regression: bool,
+    sigmoid_probs: bool,
+    tau2: np.ndarray,
+    want_grad: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Log likelihood ``(K,)`` and its gradient ``(K, P)`` (zeros unless ``want_grad``).
+
+    Regression: Gaussian ``N(y; sigmoid(z2), tau2[k])``. Classification: categorical on
+    ``softmax(s)`` with ``s = sigmoid(z2)`` (``sigmoid_probs``) or ``s = z2``; ``T`` one-hot.
+    """
+    K, P = theta.shape
+    N, D = X.shape
+    C_out = T.shape[1]
+    b0 = H * D
+    w1 = b0 + H
+    b1 = w1 + C_out * H
+    ll = np.zeros(K)
+    grad = np.zeros((K, P))
+    a = np.empty(H)
+    s = np.empty(C_out)
+    ds = np.empty(C_out)
+    for k in range(K):
+        w = theta[k]
+        g = grad[k]
+        for n in range(N):
+            _forward_row(w, X[n], H, a, s, regression or sigmoid_probs)
+            if regression:
+                r = T[n, 0] - s[0]
+                ll[k] += -0.5 * r * r / tau2[k]
+                ds[0] = r / tau2[k] * s[0] * (1.0 - s[0])
+            else:
+                top = s[0]
+                for o in range(1, C_out):
+                    top = max(top, s[o])
+                tot = 0.0
+                for o in range(C_out):
+                    tot += math.exp(s[o] - top)
+                lse = top + math.log(tot)
+                for o in range(C_out):
+                    ll[k] += T[n, o] * (s[o] - lse)
+                    ds[o] = T[n, o] - math.exp(s[o] - lse)
+                    if sigmoid_probs:
+                        ds[o] *= s[o] * (1.0 - s[o])
+            if want_grad:
+                for o in range(C_out):
+                    g[b1 + o] += ds[o]
+                    for h in range(H):
+                        g[w1 + o * H + h] += ds[o] * a[h]
+                for h in range(H):
+                    da = 0.0
+                    for o in range(C_out):
+                        da += ds[o] * w[w1 + o * H + h]
+                    dz = da * a[h] * (1.0 - a[h])
+                    g[b0 + h] += dz
+                    for d in range(D):
+                        g[h * D + d] += dz * X[n, d]
+        if regression:
+            ll[k] += -0.5 * N * math.log(2.0 * math.pi * tau2[k])
+    return ll, grad
+
+
+# ---------------------------------------------------------------------------- target
+class AuthorsPosterior(MLPPosterior):
+    """The authors' log posterior (and its gradient), with our masks and helpers.
+
+    ``classification``: ``softmax_sigmoid`` (theirs) or ``softmax_logits`` (ours).
+    ``eta_jacobian``: ``False`` (theirs) applies the noise prior to ``eta`` as if it were a
+    density in ``tau^2`` (``-(1 + nu1) eta - nu2 exp(-eta)``); ``True`` is ours. Needs the
+    authors' network (one sigmoid hidden layer). :meth:`value` skips the gradient (their
+    kernel does not use it).
+    """
+
+    def __init__(
+        self,
+        spec: MLPSpec,
+        X: np.ndarray,
+        y: np.ndarray,
+        task: Task,
+        *,
+        classification: ClassLik = "softmax_sigmoid",
+        eta_jacobian: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        _, self.n_hidden, _ = check_network(spec)
+        if classification not in ("softmax_logits", "softmax_sigmoid"):
+            raise ValueError(f"unknown classification likelihood {classification!r}")
+        super().__init__(spec, X, y, task, **kwargs)
+        self.classification = classification
+        self.eta_jacobian = bool(eta_jacobian)
+        self._X64 = np.ascontiguousarray(self.X, dtype=np.float64)
+        if task == "regression":
+            self._T = np.ascontiguousarray(self.y, dtype=np.float64).reshape(-1, 1)
+        else:
+            self._T = np.ascontiguousarray(self.onehot, dtype=np.float64)
+
+    def _parts(self, x: np.ndarray, want_grad: bool) -> tuple[np.ndarray, ...]:
+        x = np.asarray(x, dtype=np.float64)
+        K = x.shape[0]
+        theta = self.zero_pruned(np.array(x[:, : self.n_params]))
+        regression = self.task == "regression"
+        if regression:
+            eta = x[:, self.eta_index] if self.has_eta else np.full(K, math.log(self.tau2))
+        else:
+            eta = np.zeros(K)
+        ll, grad_ll = _loglik_grad(
+            theta,
+            self._X64,
+            self._T,
+            self.n_hidden,
+            regression,
+            self.classification == "softmax_sigmoid",
+            np.exp(eta),
+            want_grad,
+        )
+        prior = self._prior_const - 0.5 * np.einsum("kp,kp->k", theta, theta) / self.sigma2
+        grad = np.zeros((K, self.dim))
+        if want_grad:
+            grad[:, : self.n_params] = grad_ll - theta / self.sigma2
+            if self.chain_mask is not None:
+                grad[:, : self.n_params][self.chain_mask] = 0.0
+            elif self.mask.size:
+                grad[:, self.mask] = 0.0
+        if self.has_eta:
+            power = self.nu1 + (0.0 if self.eta_jacobian else 1.0)
+            prior = prior + self._ig_const - power * eta - self.nu2 * np.exp(-eta)
+            if want_grad:
+                r2 = 2.0 * (-ll - 0.5 * self.n * (math.log(2 * math.pi) + eta)) * np.exp(eta)
+                # d loglik / d eta = -N/2 + SSE / (2 tau2), with SSE recovered from loglik
+                grad[:, self.eta_index] = (
+                    -0.5 * self.n + 0.5 * r2 * np.exp(-eta) - power + self.nu2 * np.exp(-eta)
+                )
+        return ll + prior, grad, ll
+
+    def __call__(self, x: np.ndarray) -> LogDensity:
+        x = np.asarray(x, dtype=np.float64)
+        squeeze = x.ndim == 1
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            lp, grad, ll = self._parts(np.atleast_2d(x), True)
+        if squeeze:
+            return LogDensity(lp[0], grad[0], ll[0])
+        return LogDensity(lp, grad, ll)
+
+    def value(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(log density, log likelihood)`` at positions ``(K, dim)``, no gradient."""
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            lp, _, ll = self._parts(np.atleast_2d(x), False)
+        return lp, ll
+
+    def sgd_targets(self) -> np.ndarray:
+        """Targets of the authors' SGD epoch: ``y`` ``(N, 1)`` or one-hot ``(N, C)``."""
+        return self._T
+
+
+def build_target(
+    spec: MLPSpec,
+    X: np.ndarray,
+    y: np.ndarray,
+    task: Task,
+    *,
+    prior: dict[str, Any] | None = None,
+    classification: ClassLik = "softmax_logits",
+    mask: np.ndarray | list[int] | None = None,
+    authors_kernel: bool = False,
+    **kwargs: Any,
+) -> MLPPosterior:
+    """The target a config asks for: our :class:`MLPPosterior` when every choice is ours,
+    else :class:`AuthorsPosterior` (their likelihood, their eta prior, or their kernel, which
+    needs :meth:`AuthorsPosterior.value` and the SGD targets)."""
+    prior = dict(prior or {})
+    jacobian = bool(prior.pop("eta_jacobian", True))
+    ours = classification == "softmax_logits" or task == "regression"
+    ours = ours and (jacobian or task == "classification")
+    if ours and not authors_kernel:
+        return build_posterior(spec, X, y, task, prior=prior, mask=mask, **kwargs)
+    kwargs.pop("torch_sigmoid", None)
+    return AuthorsPosterior(
+        spec,
+        X,
+        y,
+        task,
+        classification=classification,
+        eta_jacobian=jacobian,
+        sigma2=float(prior.get("sigma2", 25.0)),
+        nu1=float(prior.get("nu1", 2.0)),
+        nu2=float(prior.get("nu2", 0.1)),
+        mask=mask,
+        **kwargs,
+    )
+
+
+# ---------------------------------------------------------------------------- kernel
+@dataclass(frozen=True)
+class State:
+    """Current position of every chain with its log density and log likelihood."""
+
+    position: np.ndarray  # (K, d)
+    logdensity: np.ndarray  # (K,)
+    loglik: np.ndarray  # (K,)
+
+
+@dataclass(frozen=True)
+class KernelSettings:
+    """The authors' proposal: step ``s`` (per chain ``(K,)`` when adapted), the ``eta``
+    random-walk std, the Langevin probability, the SGD learning rate, the ratio's variance
+    (``authors``: ``s``; ``exact``: ``s^2``) and how a mask is kept."""
+
+    step_size: np.ndarray | float = 0.025
+    noise_step: np.ndarray | float = 0.2
+    langevin_prob: float = 0.5
+    sgd_lr: float = 0.01
+    q_ratio: QRatio = "authors"
+    mask: MaskMode = "index"
+
+    def __post_init__(self) -> None:
+        if self.q_ratio not in ("authors", "exact"):
+            raise ValueError(f"q_ratio must be authors or exact, got {self.q_ratio!r}")
+        if self.mask not in ("index", "by_value"):
+            raise ValueError(f"mask must be index or by_value, got {self.mask!r}")
+        if np.any(np.asarray(self.step_size) <= 0) or self.sgd_lr <= 0:
+            raise ValueError("step_size and sgd_lr must be > 0")
+        if not 0.0 <= self.langevin_prob <= 1.0:
+            raise ValueError("langevin_prob must lie in [0, 1]")
+
+    def scaled(self, factor: np.ndarray) -> KernelSettings:
+        """Step and noise step times a per-chain ``factor`` ``(K,)`` (adaptation)."""
+        return KernelSettings(
+            np.asarray(self.step_size) * factor,
+            np.asarray(self.noise_step) * factor,
+            self.langevin_prob,
+            self.sgd_lr,
+            self.q_ratio,
+            self.mask,
+        )
+
+
+def init(position: np.ndarray, target: AuthorsPosterior) -> State:
+    """State at ``position`` ``(K, d)``; a non-finite start is an error."""
+    x = np.array(position, dtype=np.float64, ndmin=2)
+    lp, ll = target.value(x)
+    if not np.all(np.isfinite(lp)):
+        raise ValueError(
+            f"non-finite log density at the start of chains {np.flatnonzero(~np.isfinite(lp))}"
+        )
+    return State(x, lp, ll)
+
+
+def step(
+    state: State,
+    noise: sampler.StepNoise,
+    target: AuthorsPosterior,
+    kernel: KernelSettings,
+    free: np.ndarray,
+) -> tuple[State, sampler.Info]:
+    """One step of the authors' proposal for every chain (pure). ``free`` ``(K, P)``: 1.0
+    where a coordinate moves, 0.0 where it is pruned."""
+    P = target.n_params
+    x = state.position
+    K = x.shape[0]
+    w = x[:, :P]
+    lang = noise.u_kernel < kernel.langevin_prob
+    s = np.broadcast_to(np.asarray(kernel.step_size, dtype=np.float64), (K,))[:, None]
+    sgd_free = free if kernel.mask == "index" else np.ones_like(free)
+    T, H, lr = target.sgd_targets(), target.n_hidden, kernel.sgd_lr
+    centre = w.copy()
+    rows = np.flatnonzero(lang)
+    with np.errstate(over="ignore", invalid="ignore"):
+        if rows.size:
+            centre[rows] = sgd_epochs(w[rows], target._X64, T, H, lr, sgd_free[rows])
+        prop = x.copy()
+        prop[:, :P] = (centre + s * noise.normal[:, :P]) * free
+        if target.eta_index is not None:
+            ns = np.broadcast_to(np.asarray(kernel.noise_step, dtype=np.float64), (K,))
+            prop[:, target.eta_index] += ns * noise.normal[:, target.eta_index]
+        log_q = np.zeros(K)
+        if rows.size:
+            back = sgd_epochs(prop[rows, :P], target._X64, T, H, lr, sgd_free[rows])
+            back *= free[rows]  # w'_gd is masked in both modes
+            fwd = centre[rows] if kernel.mask == "by_value" else centre[rows] * free[rows]
+            var = s[rows, 0] if kernel.q_ratio == "authors" else s[rows, 0] ** 2
+            first = -0.5 * np.sum((w[rows] - back) ** 2, axis=1) / var
+            second = -0.5 * np.sum((prop[rows, :P] - fwd) ** 2, axis=1) / var
+            log_q[rows] = first - second
+        lp_new, ll_new = target.value(prop)
+        log_ratio = lp_new - state.logdensity + log_q
+    finite = np.isfinite(log_ratio) & np.isfinite(ll_new)
+    with np.errstate(divide="ignore"):
+        accepted = finite & (np.log(noise.u_accept) < log_ratio)
+    a = accepted[:, None]
+    new = State(
+        np.where(a, prop, x),
+        np.where(accepted, lp_new, state.logdensity),
+        np.where(accepted, ll_new, state.loglik),
+    )
+    info = sampler.Info(
+        accepted, lang.astype(np.int8), ~finite, np.where(finite, log_ratio, np.nan), prop
+    )
+    return new, info
+
+
+def free_coordinates(target: AuthorsPosterior, x0: np.ndarray, mode: MaskMode) -> np.ndarray:
+    """``(K, P)`` 1.0 where a chain's coordinate moves: ``index``, all but the target's
+    (per-chain) mask; ``by_value`` (the authors), all but the zeros of the start."""
+    K, P = x0.shape[0], target.n_params
+    if mode == "by_value":
+        return (x0[:, :P] != 0.0).astype(np.float64)
+    fixed = np.zeros((K, P), dtype=bool)
+    if target.chain_mask is not None:
+        fixed[:] = target.chain_mask
+    elif target.mask.size:
+        fixed[:, target.mask] = True
+    return (~fixed).astype(np.float64)
+
+
+def run_chains(
+    target: AuthorsPosterior,
+    initial_position: np.ndarray,
+    kernel: KernelSettings,
+    n_iter: int,
+    *,
+    burn_in: float | int = 0.5,
+    thin: int = 1,
+    seed: int = 0,
+    adapt: bool = False,
+    target_accept: float = 0.5,
+    logger: logging.Logger | None = None,
+    progress_every_s: float = 30.0,
+) -> sampler.ChainResult:
+    """Run ``K`` chains of the authors' kernel; the draws, bookkeeping and random streams
+    (chain ``k``: ``chain_seed_sequence(seed, k, 1)``) as :func:`bayesprune.sampler.run_chains`.
+
+    With ``adapt`` every chain tunes a factor on ``s`` and the ``eta`` step by dual averaging
+    during burn-in, frozen afterwards (:class:`bayesprune.sampler.DualAveraging`). No
+    checkpoints: the authors' runs are minutes long.
+    """
+    x0 = np.array(initial_position, dtype=np.float64, ndmin=2)
+    free = free_coordinates(target, x0, kernel.mask)
+    P = target.n_params
+    x0[:, :P] *= free
+    K, d = x0.shape
+    n_burn = sampler.burn_in_count(n_iter, burn_in)
+    n_keep = (n_iter - n_burn + thin - 1) // thin
+    da = sampler.DualAveraging(target_accept=float(target_accept)) if adapt else None
+    if da is not None and n_burn < 1:
+        raise ValueError("step-size adaptation needs a burn-in of at least 1 iteration")
+    gens = [
+        np.random.Generator(np.random.PCG64(sampler.chain_seed_sequence(seed, k, 1)))
+        for k in range(K)
+    ]
+    draws_x = np.empty((K, n_keep, d))
+    draws_lp, draws_ll = np.empty((K, n_keep)), np.empty((K, n_keep))
+    draws_acc = np.zeros((K, n_keep), dtype=bool)
+    draws_ker = np.zeros((K, n_keep), dtype=np.int8)
+    draws_div = np.zeros((K, n_keep), dtype=bool)
+    acc_post, acc_burn, n_div = (np.zeros(K, dtype=np.int64) for _ in range(3))
+    da_x, da_h, da_xbar = np.zeros(K), np.zeros(K), np.zeros(K)
+    state = init(x0, target)
+    cur = kernel if da is None else kernel.scaled(np.ones(K))
+    t_start = last = time.perf_counter()
+    block = None
+    for it in range(n_iter):
+        j = it % sampler.BLOCK_SIZE
+        if j == 0:
+            block = sampler._draw_block(gens, d, sampler.BLOCK_SIZE)
+        assert block is not None
+        noise = sampler.StepNoise(block.normal[:, j], block.u_kernel[:, j], block.u_accept[:, j])
+        state, info = step(state, noise, target, cur, free)
+        n_div += info.diverging
+        if da is not None and it < n_burn:
+            da_x, da_h, da_xbar = da.update(it + 1, sampler.accept_prob(info), da_h, da_xbar)
+            if it + 1 == n_burn:
+                da_x = da_xbar.copy()
+            cur = kernel.scaled(np.exp(da_x))
+        if it >= n_burn:
+            acc_post += info.accepted
+            r = it - n_burn
+            if r % thin == 0:
+                k = r // thin
+                draws_x[:, k] = state.position
+                draws_lp[:, k], draws_ll[:, k] = state.logdensity, state.loglik
+                draws_acc[:, k], draws_ker[:, k] = info.accepted, info.kernel
+                draws_div[:, k] = info.diverging
+        else:
+            acc_burn += info.accepted
+        if logger is not None and time.perf_counter() - last >= progress_every_s:
+            last = time.perf_counter()
+            logger.info(
+                "authors' kernel: %d / %d iterations, acceptance %s",
+                it + 1,
+                n_iter,
+                np.round((acc_post + acc_burn) / (it + 1), 3).tolist(),
+            )
+    scale = np.full(d, 0.0)
+    scale[:P] = float(np.max(np.asarray(kernel.step_size)))
+    if target.eta_index is not None:
+        scale[target.eta_index] = float(np.max(np.asarray(kernel.noise_step)))
+    params = {
+        "scale": scale.tolist(),
+        "drift": [0.0] * d,
+        "langevin_prob": kernel.langevin_prob,
+        "kernel": "sgd_epoch",
+        "sgd_lr": kernel.sgd_lr,
+        "q_ratio": kernel.q_ratio,
+        "mask": kernel.mask,
+    }
+    final = sampler.State(
+        state.position, state.logdensity, np.zeros_like(state.position), state.loglik
+    )
+    n_post = n_iter - n_burn
+    return sampler.ChainResult(
+        position=draws_x,
+        logdensity=draws_lp,
+        loglik=draws_ll,
+        accepted=draws_acc,
+        kernel=draws_ker,
+        diverging=draws_div,
+        acceptance_rate=acc_post / max(n_post, 1),
+        acceptance_rate_burn_in=acc_burn / max(n_burn, 1),
+        n_diverging=n_div,
+        n_iter=n_iter,
+        burn_in=n_burn,
+        thin=thin,
+        seed=int(seed),
+        final_state=final,
+        elapsed_s=time.perf_counter() - t_start,
+        n_theta=P,
+        eta_index=target.eta_index,
+        params=params,
+        step_scale=None if da is None else np.exp(da_xbar),
+        target_accept=None if da is None else da.target_accept,
+    )
