@@ -48,7 +48,9 @@ def full_table(results: Path) -> str:
 
 
 def _metric(sub: pd.DataFrame) -> str:
-    return "rmse" if sub["point_rmse_test"].notna().any() else "acc"
+    # a results folder of classification sets only has no RMSE columns
+    has_rmse = "point_rmse_test" in sub and sub["point_rmse_test"].notna().any()
+    return "rmse" if has_rmse else "acc"
 
 
 def stage_table(results: Path) -> str:
