@@ -173,6 +173,12 @@ class MLPPosterior:
             # inputs transposed, rows padded with zeros to a multiple of 4 (see fused._hidden)
             self._XT = compiled.padded_inputs(self.X.astype(np.float64))
             regression = task == "regression"
+            # the compiled call's constant arguments: D, H, C, activation code, sigmoid output
+            self._fused_shape = (
+                *spec.sizes,
+                compiled.HIDDEN_CODES[spec.hidden_activation],
+                spec.output_activation == "sigmoid",
+            )
             self._fused_ws = {
                 "y": self.y.astype(np.float64) if regression else np.zeros(self.n),
                 "labels": np.zeros(self.n, np.int64) if regression else self.y.copy(),
@@ -347,12 +353,14 @@ class MLPPosterior:
         eta = None
         if self.task == "regression":
             eta = x[:, self.eta_index] if self.has_eta else np.full(K, math.log(self.tau2))
+        inv_tau2 = None if eta is None else np.exp(-eta)
         if self._fused is not None:
-            data = self._data_fused(theta, eta, grad)
+            data = self._data_fused(theta, inv_tau2, grad)
         else:
-            data = self._data_numpy(theta, eta, grad)
+            data = self._data_numpy(theta, inv_tau2, grad)
         if eta is not None:
-            sse, inv_tau2 = data, np.exp(-eta)
+            assert inv_tau2 is not None
+            sse = data
             loglik = -0.5 * self.n * (math.log(2 * math.pi) + eta) - 0.5 * sse * inv_tau2
             if self.has_eta:
                 log_prior_eta = self._ig_const - self.nu1 * eta - self.nu2 * inv_tau2
@@ -374,26 +382,22 @@ class MLPPosterior:
         return LogDensity(np.asarray(lp, dtype=np.float64), grad, np.asarray(loglik, np.float64))
 
     def _data_fused(
-        self, theta: np.ndarray, eta: np.ndarray | None, grad: np.ndarray
+        self, theta: np.ndarray, inv_tau2: np.ndarray | None, grad: np.ndarray
     ) -> np.ndarray:
         """The compiled one-hidden-layer pass (:mod:`bayesprune.fused`): regression's sum of
-        squared residuals or classification's log likelihood per chain; writes the data term's
-        gradient into ``grad[:, :P]``."""
+        squared residuals (``inv_tau2`` = 1 / tau^2 per chain) or classification's log
+        likelihood (``inv_tau2`` None) per chain; writes the data term's gradient into
+        ``grad[:, :P]``."""
         fused, ws = self._fused, self._fused_ws
         out = np.empty(theta.shape[0])
-        inv_tau2 = np.exp(-eta) if eta is not None else out
         fused.loglik_and_grad(
             np.ascontiguousarray(theta, dtype=np.float64),
             self._XT,
             ws["y"],
             ws["labels"],
-            inv_tau2,
-            self.spec.sizes[0],
-            self.spec.sizes[1],
-            self.spec.sizes[2],
-            fused.HIDDEN_CODES[self.spec.hidden_activation],
-            self.spec.output_activation == "sigmoid",
-            eta is not None,
+            out if inv_tau2 is None else inv_tau2,
+            *self._fused_shape,
+            inv_tau2 is not None,
             grad,
             out,
             ws["A"],
@@ -404,15 +408,14 @@ class MLPPosterior:
         return out
 
     def _data_numpy(
-        self, theta: np.ndarray, eta: np.ndarray | None, grad: np.ndarray
+        self, theta: np.ndarray, inv_tau2: np.ndarray | None, grad: np.ndarray
     ) -> np.ndarray:
         """The numpy pass (any depth and dtype): as :meth:`_data_fused`."""
         K = theta.shape[0]
         N = self.n
         f, hidden = self._forward(theta)
         ws = self._workspace(K)
-        if eta is not None:
-            inv_tau2 = np.exp(-eta)
+        if inv_tau2 is not None:
             res, delta = ws["out"]
             np.subtract(self.y[:, None], f, out=res)  # (N, K)
             data = np.einsum("nk,nk->k", res, res, dtype=np.float64)
