@@ -9,7 +9,8 @@ symmetry-aligned pooled, beside the pooled predictive, with parameter R-hat befo
 alignment and the number of distinguishable modes (from ``tables/full_posterior.csv``);
 (2) pruned and resampled test error per criterion at 50% and 75% removed, point and
 predictive, mean ± sd over runs (``tables/pruning.csv``); (3) the better of STN/SPN chosen on
-*training* error per dataset and rate, against RND.
+*training* error per dataset and rate, against RND; (4) per dataset and stage, the median
+over runs of each run's convergence summary (R-hat, ESS, acceptance).
 """
 
 from __future__ import annotations
@@ -106,12 +107,44 @@ def best_vs_random(results: Path) -> str:
     return "\n".join(rows)
 
 
+CONVERGENCE = (
+    ("diag_n_chains", "chains", "{:.0f}"),
+    ("diag_parameter_rhat_median", "param R-hat (median)", "{:.2f}"),
+    ("diag_parameter_ess_bulk_median", "param ESS bulk (median)", "{:.0f}"),
+    ("diag_function_loglik_rhat", "loglik R-hat", "{:.2f}"),
+    ("diag_function_loglik_ess_bulk", "loglik ESS bulk", "{:.0f}"),
+    ("diag_function_pred_rhat_median", "pred R-hat (median)", "{:.2f}"),
+    ("diag_function_pred_ess_bulk_median", "pred ESS bulk (median)", "{:.0f}"),
+    ("diag_acceptance_mean", "acceptance", "{:.2f}"),
+)
+
+
+def convergence_table(results: Path) -> str:
+    """Per dataset and stage, the median over runs of each run's convergence summary."""
+    t = pd.read_csv(results / "tables" / "pruning.csv")
+    cols = [c for c in CONVERGENCE if c[0] in t]
+    rows = [
+        "| dataset | stage | " + " | ".join(label for _, label, _ in cols) + " |",
+        "|---|---|" + "---|" * len(cols),
+    ]
+    for dataset, sub in t.groupby("dataset", sort=False):
+        for stage in ("full", "pruned", "resampled"):
+            at = sub[sub["stage"] == stage]
+            cells = []
+            for col, _, fmt in cols:
+                v = at[col].dropna()
+                cells.append(fmt.format(v.median()) if len(v) else "")
+            rows.append(f"| {dataset} | {stage} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
 def main(results: str) -> None:
     path = Path(results)
     for title, table in (
         ("Full posterior: chains, pooling and modes", full_table(path)),
         ("Pruned and resampled: test RMSE or accuracy (mean ± sd over runs)", stage_table(path)),
         ("STN/SPN (chosen on training error) against RND, after resampling", best_vs_random(path)),
+        ("Convergence per stage (median over runs)", convergence_table(path)),
     ):
         print(f"### {title}\n\n{table}\n")
 
