@@ -1,8 +1,9 @@
 """The validated config, the job table and the params every rule shares.
 
-Every target comes from the job table (bayesprune.layout.job_table) through `job_files`;
-every hyperparameter a job uses reaches it through `params:`, so a config change reruns
-exactly the jobs it affects. Rules call these functions (never lambdas).
+What a gathering rule reads comes from the job table (bayesprune.layout.job_table) through
+`job_files`/`stage_files`, as the producing rules' outputs; every hyperparameter a job uses
+reaches it through `params:`, so a config change reruns exactly the jobs it affects. Rules
+call these functions (never lambdas).
 """
 
 import re
