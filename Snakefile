@@ -3,8 +3,11 @@
 #   resample -> evaluate and diagnose every stage.
 #   Method B (arXiv 2308.02451): prune during training, gated by Bayes factors.
 # Run: snakemake --profile profiles/default   (see README.md; config keys in config/README.md)
-from pathlib import Path
-
+# As a module of another workflow (the package installed in its environment):
+#   module bayesprune: snakefile: "<this folder>/Snakefile"  config: config
+#   use rule * from bayesprune as bp_*
+# Snakemake runs only the host's own onstart/onsuccess/onerror; a host calls these with
+# bayesprune.onstart(), bayesprune.onsuccess() and bayesprune.onerror() (tests/test_module.py).
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -14,7 +17,7 @@ min_version("9.0")
 # a --configfile (e.g. config/paper.yaml) into the default's datasets.
 if "datasets" not in config:
 
-    configfile: Path(workflow.basedir) / "config" / "config.yaml"
+    configfile: workflow.source_path("config/config.yaml")
 
 
 include: "rules/common.smk"
@@ -40,8 +43,8 @@ rule all:
 # and figure. Not part of `all`.
 rule ablation:
     input:
-        "results/tables/ablation.md",
-        "results/figures/ablation.png",
+        rules.ablation_table.output.md,
+        rules.ablation_figure.output[0],
 
 
 # A finished MCMC job removes its checkpoint; drop the folders left empty (main process only,

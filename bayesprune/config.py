@@ -1,7 +1,7 @@
 """Load and validate a workflow configuration against the JSON schema, filling defaults.
 
-The schema lives in ``config/schemas/`` (``config.schema.yaml`` for the whole file and
-``dataset.schema.yaml`` for one dataset entry). Validation happens before any job runs; an
+The schema ships with the package in ``bayesprune/schemas/`` (``config.schema.yaml`` for the
+whole file and ``dataset.schema.yaml`` for one dataset entry). Validation happens before any job runs; an
 invalid config raises :class:`ConfigError` naming the offending key.
 """
 
@@ -19,7 +19,7 @@ import yaml
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-SCHEMA_DIR = Path(__file__).resolve().parent.parent / "config" / "schemas"
+SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
 
 
 class ConfigError(ValueError):

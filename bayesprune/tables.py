@@ -2,7 +2,9 @@
 
 Each job writes nested JSON (``metrics.json``, ``diagnostics.json``, ``final.json``); here
 those are flattened into one row per job (``point.rmse_test`` -> ``point_rmse_test``) and
-summarised across replicates (mean, std, min, max), reading like the papers' tables.
+summarised across replicates (mean, std, min, max), reading like the papers' tables. A row's
+identifying keys (dataset, rep, criterion, rate, method) come from its file's path
+(:func:`bayesprune.layout.keys_of`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .io import read_json
+from .io import read_json, read_output
+from .layout import keys_of
 
 
 def flatten(d: dict[str, Any], prefix: str = "", sep: str = "_") -> dict[str, Any]:
@@ -35,32 +38,35 @@ def flatten(d: dict[str, Any], prefix: str = "", sep: str = "_") -> dict[str, An
     return out
 
 
-def collect(files: Sequence[str], keys: Sequence[dict[str, Any]], prefix: str = "") -> pd.DataFrame:
-    """One row per JSON file: its identifying ``keys`` plus its flattened content."""
-    if len(files) != len(keys):
-        raise ValueError(f"{len(files)} files but {len(keys)} key rows")
-    rows = []
-    for path, key in zip(files, keys, strict=True):
-        rows.append({**key, **flatten(read_json(path), prefix)})
-    return pd.DataFrame(rows)
+def collect(files: Sequence[str], prefix: str = "") -> pd.DataFrame:
+    """One row per JSON file: its path's keys plus its flattened content."""
+    return pd.DataFrame([{**keys_of(path), **flatten(read_json(path), prefix)} for path in files])
+
+
+def concat_tables(files: Sequence[str]) -> pd.DataFrame:
+    """CSV tables one after another, each led by its path's keys as columns."""
+    frames = []
+    for path in files:
+        frame = read_output(path, pd.read_csv, "CSV table")
+        for col, value in reversed(list(keys_of(path).items())):
+            frame.insert(0, col, value)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
 
 
 RUN_KEYS = ["run", "chain"]
 
 
-def collect_runs(
-    files: Sequence[str], keys: Sequence[dict[str, Any]], prefix: str = "", pooled: bool = False
-) -> pd.DataFrame:
-    """One row per run of every stage file (``{"runs": [...]}``): the file's ``keys``, the
+def collect_runs(files: Sequence[str], prefix: str = "", pooled: bool = False) -> pd.DataFrame:
+    """One row per run of every stage file (``{"runs": [...]}``): its path's keys, the
     run's ``run`` label and ``chain`` (empty for a pooled run), then its flattened content.
 
     ``pooled`` (the full stage under ``pruning.unit: replicate``): the file's ``replicate``
     entry instead, as the one run ``pooled``.
     """
-    if len(files) != len(keys):
-        raise ValueError(f"{len(files)} files but {len(keys)} key rows")
     rows = []
-    for path, key in zip(files, keys, strict=True):
+    for path in files:
+        key = keys_of(path)
         content = read_json(path)
         runs = content["runs"]
         if pooled:
@@ -76,14 +82,16 @@ def collect_runs(
 
 
 def full_posterior_table(
-    metric_files: Sequence[str], diagnostic_files: Sequence[str], keys: Sequence[dict[str, Any]]
+    metric_files: Sequence[str], diagnostic_files: Sequence[str]
 ) -> pd.DataFrame:
     """Per replicate: the full posterior's point estimates side by side (every chain's own
     mean network, the raw pooled mean, the aligned pooled mean) with the predictive, parameter
     R-hat before and after alignment, and how many chains sit in distinguishable modes."""
+    diagnostics = {tuple(keys_of(path).items()): path for path in diagnostic_files}
     rows = []
-    for mpath, dpath, key in zip(metric_files, diagnostic_files, keys, strict=True):
-        metrics, diag = read_json(mpath), read_json(dpath)
+    for mpath in metric_files:
+        key = keys_of(mpath)
+        metrics, diag = read_json(mpath), read_json(diagnostics[tuple(key.items())])
         rep = metrics["replicate"]
         task_col = "rmse_test" if "rmse_test" in rep["predictive"] else "acc_test"
         per_chain = [run["point"][task_col] for run in metrics["runs"] if run["chain"] is not None]
@@ -181,19 +189,15 @@ def mean_pm(
 
 
 def stage_table(
-    metric_files: Sequence[str],
-    diagnostic_files: Sequence[str],
-    keys: Sequence[dict[str, Any]],
-    stage: str,
-    pooled: bool = False,
+    metric_files: Sequence[str], diagnostic_files: Sequence[str], stage: str, pooled: bool = False
 ) -> pd.DataFrame:
     """Rows of one method-A stage, one per run: identifying keys, metrics and diagnostics
-    (``diag_`` prefix). ``pooled``: see :func:`collect_runs`."""
-    on = (list(keys[0]) if keys else ["dataset", "rep"]) + RUN_KEYS
+    (``diag_`` prefix), matched on their keys. ``pooled``: see :func:`collect_runs`."""
+    on = (list(keys_of(metric_files[0])) if metric_files else ["dataset", "rep"]) + RUN_KEYS
     frame = merge_stage_tables(
         [
-            collect_runs(metric_files, keys, pooled=pooled),
-            collect_runs(diagnostic_files, keys, prefix="diag", pooled=pooled),
+            collect_runs(metric_files, pooled=pooled),
+            collect_runs(diagnostic_files, prefix="diag", pooled=pooled),
         ],
         on,
     )

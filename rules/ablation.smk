@@ -3,12 +3,14 @@
 # one job per start config and dataset (its cells share full posteriors where they sample
 # alike), then the tables and the figure.
 
+from bayesprune.layout import ABLATION_CSV, FIGURES_DIR, TABLES_DIR
+
 
 rule ablation_run:
     input:
         unpack(raw_inputs),
     output:
-        "results/ablation/{start}/{dataset}.csv",
+        ABLATION_CSV,
     log:
         "results/logs/ablation/{start}/{dataset}.log",
     benchmark:
@@ -23,19 +25,23 @@ rule ablation_run:
         runtime=60,
     params:
         cells=ablation_cells,
-        replicates=ABL["replicates"],
+        replicates=ABLATION["replicates"],
     script:
         "../workflow_scripts/ablation_run.py"
 
 
 rule ablation_table:
     input:
-        ablation_files(),
+        expand(
+            rules.ablation_run.output[0],
+            start=ablation_starts(),
+            dataset=ABLATION["datasets"],
+        ),
     output:
-        csv="results/tables/ablation.csv",
-        summary="results/tables/ablation_summary.csv",
-        effects="results/tables/ablation_effects.csv",
-        md="results/tables/ablation.md",
+        csv=f"{TABLES_DIR}/ablation.csv",
+        summary=f"{TABLES_DIR}/ablation_summary.csv",
+        effects=f"{TABLES_DIR}/ablation_effects.csv",
+        md=f"{TABLES_DIR}/ablation.md",
     log:
         "results/logs/tables/ablation.log",
     conda:
@@ -50,9 +56,9 @@ rule ablation_table:
 
 rule ablation_figure:
     input:
-        "results/tables/ablation_effects.csv",
+        rules.ablation_table.output.effects,
     output:
-        "results/figures/ablation.png",
+        f"{FIGURES_DIR}/ablation.png",
     log:
         "results/logs/figures/ablation.log",
     conda:

@@ -1,14 +1,17 @@
 # Method B: train while pruning, each epoch's proposed step kept only when the Bayes factor
 # between the pruned and unpruned network supports it; ungated and gradual baselines.
 
+from bayesprune.layout import FIGURES_B_DIR, METHOD_B_DIR, TABLES_DIR, TRADEOFF_CSV
+
 
 rule bf_train:
     input:
-        unpack(split_files),
         unpack(gradual_target_input),
+        npz=rules.prepare.output.npz,
+        meta=rules.prepare.output.meta,
     output:
-        history="results/method_b/{dataset}/rep{rep}/{method}/epochs.csv",
-        final="results/method_b/{dataset}/rep{rep}/{method}/final.json",
+        history=f"{METHOD_B_DIR}/epochs.csv",
+        final=f"{METHOD_B_DIR}/final.json",
     log:
         "results/logs/bf_train/{dataset}/rep{rep}/{method}.log",
     benchmark:
@@ -21,7 +24,7 @@ rule bf_train:
         runtime=120,
     params:
         network=dataset_network,
-        settings=b_params,
+        settings=b_train_settings,
         seed=rep_seed("bayes_factor", keys=("dataset", "rep")),
         device=device,
     script:
@@ -34,10 +37,11 @@ rule bf_train:
 
 rule bf_tradeoff:
     input:
-        npz="data/processed/{dataset}/rep0.npz",
-        meta="data/processed/{dataset}/rep0.json",
+        # the study splits replicate 0 itself
+        npz=expand(rules.prepare.output.npz, rep=0, allow_missing=True)[0],
+        meta=expand(rules.prepare.output.meta, rep=0, allow_missing=True)[0],
     output:
-        "results/method_b/{dataset}/tradeoff/seed{seed}.csv",
+        TRADEOFF_CSV,
     log:
         "results/logs/bf_tradeoff/{dataset}/seed{seed}.log",
     benchmark:
@@ -59,11 +63,15 @@ rule bf_tradeoff:
 
 rule table_bf_tradeoff:
     input:
-        b_tradeoff_all(),
+        expand(
+            rules.bf_tradeoff.output[0],
+            dataset=B_DATASETS,
+            seed=range(METHOD_B["tradeoff"]["seeds"]),
+        ),
     output:
-        csv="results/tables/bayes_factor_tradeoff.csv",
-        matched="results/tables/bayes_factor_tradeoff_matched.csv",
-        md="results/tables/bayes_factor_tradeoff.md",
+        csv=f"{TABLES_DIR}/bayes_factor_tradeoff.csv",
+        matched=f"{TABLES_DIR}/bayes_factor_tradeoff_matched.csv",
+        md=f"{TABLES_DIR}/bayes_factor_tradeoff.md",
     log:
         "results/logs/tables/bayes_factor_tradeoff.log",
     conda:
@@ -74,10 +82,10 @@ rule table_bf_tradeoff:
 
 rule plot_bf_tradeoff:
     input:
-        "results/tables/bayes_factor_tradeoff.csv",
+        rules.table_bf_tradeoff.output.csv,
     output:
         report(
-            "results/figures/method_b/{dataset}/tradeoff.png",
+            f"{FIGURES_B_DIR}/tradeoff.png",
             caption="../report/bf_tradeoff.rst",
             category="Method B",
             subcategory="{dataset}",

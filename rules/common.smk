@@ -1,72 +1,67 @@
-"""Helpers shared by every rule: the validated config, target lists, params and seeds.
+"""The validated config, the job table and the params every rule shares.
 
-Rules call these functions (never lambdas); every hyperparameter a job uses reaches it
-through `params:`, so a config change reruns exactly the jobs it affects.
+What a gathering rule reads comes from the job table (bayesprune.layout.job_table) through
+`job_files`/`stage_files`, as the producing rules' outputs; every hyperparameter a job uses
+reaches it through `params:`, so a config change reruns exactly the jobs it affects. Rules
+call these functions (never lambdas).
 """
 
-import os
-import sys
+import re
 from pathlib import Path
 
-# The package lives beside this workflow; make it importable here and in every job (also in
-# conda environments made by --sdm conda, and on cluster nodes that rerun snakemake).
-_ROOT = str(Path(workflow.basedir).resolve())
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-_INHERITED = [
-    p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != _ROOT
-]
-os.environ.update(PYTHONPATH=os.pathsep.join([_ROOT, *_INHERITED]))
+from snakemake.exceptions import WorkflowError
 
+from bayesprune.ablation import build_grid, cells_of
 from bayesprune.config import (
     ConfigError,
     apply_overrides,
     derive_seed,
     iter_raw_files,
-    rate_label,
     load_config_file,
+    rate_label,
     validate_config,
 )
-from bayesprune.ablation import build_grid, cells_of
-from snakemake.exceptions import WorkflowError
+from bayesprune.layout import job_table, select
+
+#: this workflow's folder (also when another workflow loads it as a module)
+WORKFLOW_DIR = Path(workflow.current_basedir).parent
 
 try:
     # --config values typed as YAML (`samples: 100` an integer, `null` None): see config/README.md
-    CFG = validate_config(
-        apply_overrides(config, workflow.config_settings.config),
-        Path(workflow.basedir) / "config" / "schemas",
-    )
+    CFG = validate_config(apply_overrides(config, workflow.config_settings.config))
 except ConfigError as err:
     raise WorkflowError(str(err)) from None
 
 DATASETS = CFG["datasets"]
-A = CFG["method_a"]
-B = CFG["method_b"]
-A_DATASETS = A["datasets"]
-B_DATASETS = B["datasets"]
-CRITERIA = A["pruning"]["criteria"]
-RATES = [rate_label(r) for r in A["pruning"]["rates"]]
-B_METHODS = B["methods"]
+METHOD_A = CFG["method_a"]
+METHOD_B = CFG["method_b"]
+A_DATASETS = METHOD_A["datasets"]
+A_CRITERIA = METHOD_A["pruning"]["criteria"]
+A_RATES = [rate_label(r) for r in METHOD_A["pruning"]["rates"]]
+B_DATASETS = METHOD_B["datasets"]
+B_METHODS = METHOD_B["methods"]
 SEED = CFG["seed"]
+#: one row per job of the producing rules (stage, dataset, rep, criterion, rate, method)
+JOBS = job_table(CFG)
 # The ablation's grid (bayesprune.ablation): empty unless `ablation.datasets` is set.
-ABL = CFG["ablation"]
+ABLATION = CFG["ablation"]
 
 
 def _against_config(path):
     """`ablation.against` from the working directory, else beside the Snakefile."""
-    for base in (Path.cwd(), Path(workflow.basedir)):
+    for base in (Path.cwd(), WORKFLOW_DIR):
         if (base / path).is_file():
             return load_config_file(base / path)
     raise ConfigError(
-        f"ablation.against: no file {path} in {Path.cwd()} or {workflow.basedir}"
+        f"ablation.against: no file {path} in {Path.cwd()} or {WORKFLOW_DIR}"
     )
 
 
 try:
-    ABL_CELLS = build_grid(CFG, _against_config) if ABL["datasets"] else []
+    ABLATION_CELLS = build_grid(CFG, _against_config) if ABLATION["datasets"] else []
 except ConfigError as err:
     raise WorkflowError(str(err)) from None
-_RAW_NAMES = sorted(set(A_DATASETS + B_DATASETS + ABL["datasets"]))
+_RAW_NAMES = sorted(set(A_DATASETS + B_DATASETS + ABLATION["datasets"]))
 RAW_FILES = {spec["path"]: spec for _, _, spec in iter_raw_files(CFG, _RAW_NAMES)}
 # raw file path -> the datasets that use it (named in download errors)
 RAW_DATASETS = {}
@@ -82,8 +77,6 @@ onstart:
 
 def _alternatives(values):
     """A regex matching exactly the given values (wildcard constraints)."""
-    import re
-
     return "|".join(re.escape(str(v)) for v in values) if values else "(?!x)x"
 
 
@@ -91,105 +84,49 @@ wildcard_constraints:
     dataset=_alternatives(sorted(DATASETS)),
     rep=r"\d+",
     seed=r"\d+",
-    criterion=_alternatives(CRITERIA),
-    rate=_alternatives(RATES),
+    criterion=_alternatives(A_CRITERIA),
+    rate=_alternatives(A_RATES),
     method=_alternatives(B_METHODS),
     rawpath=_alternatives(sorted(RAW_FILES)),
 
 
-# ---------------------------------------------------------------- targets
+# ---------------------------------------------------------------- the job table
+
+
+def job_files(output, stage, **where):
+    """`output` (a rule's output, e.g. rules.prune.output.metrics) of every job of `stage`
+    (or stages) in the job table whose keys match `where`, in table order."""
+    jobs = select(JOBS, stage, **where)
+    keys = {k: jobs[k].tolist() for k in re.findall(r"\{(\w+)", str(output))}
+    return expand(output, zip, **keys)
+
+
+def job_file(output, **keys):
+    """`output` (a rule's output) of the one job with these keys."""
+    (path,) = expand(output, **keys)
+    return path
+
+
+#: the rule whose job writes each method-A posterior stage's folder
+POSTERIOR_STAGE_RULES = {"full": "sample", "pruned": "prune", "resampled": "resample"}
+
+
+def stage_files(name, dataset, **where):
+    """Output `name` (e.g. "posterior") of every posterior stage of a dataset whose keys
+    match `where`, in table order: per replicate the full posterior, then every criterion
+    and rate, pruned before resampled."""
+    jobs = select(JOBS, tuple(POSTERIOR_STAGE_RULES), dataset=dataset, **where)
+    return [
+        job_file(
+            getattr(rules, POSTERIOR_STAGE_RULES[job.stage]).output[name],
+            **{k: v for k, v in job._asdict().items() if v is not None},
+        )
+        for job in jobs.itertuples(index=False)
+    ]
 
 
 def replicates(dataset):
     return range(DATASETS[dataset]["split"]["replicates"])
-
-
-def a_runs():
-    return [(d, r) for d in A_DATASETS for r in replicates(d)]
-
-
-def b_runs():
-    return [(d, r) for d in B_DATASETS for r in replicates(d)]
-
-
-def unpruned_metrics_all():
-    return [f"results/method_a/{d}/rep{r}/unpruned/metrics.json" for d, r in a_runs()]
-
-
-def full_metrics_all():
-    return [f"results/method_a/{d}/rep{r}/full/metrics.json" for d, r in a_runs()]
-
-
-def full_diagnostics_all():
-    return [f"results/method_a/{d}/rep{r}/full/diagnostics.json" for d, r in a_runs()]
-
-
-def stage_files(stage, name):
-    """Files of a pruned/resampled stage for every dataset, replicate, criterion and rate."""
-    return [
-        f"results/method_a/{d}/rep{r}/{stage}/{c}/{p}/{name}"
-        for d, r in a_runs()
-        for c in CRITERIA
-        for p in RATES
-    ]
-
-
-def curves_all():
-    return [f"results/method_a/{d}/rep{r}/curve.csv" for d, r in a_runs()]
-
-
-def b_finals_all():
-    return [
-        f"results/method_b/{d}/rep{r}/{m}/final.json"
-        for d, r in b_runs()
-        for m in B_METHODS
-    ]
-
-
-def b_histories_all():
-    return [
-        f"results/method_b/{d}/rep{r}/{m}/epochs.csv"
-        for d, r in b_runs()
-        for m in B_METHODS
-    ]
-
-
-def unpruned_keys(wildcards=None):
-    return [{"dataset": d, "rep": r} for d, r in a_runs()]
-
-
-def stage_keys(wildcards=None):
-    return [
-        {"dataset": d, "rep": r, "criterion": c, "rate": float(p)}
-        for d, r in a_runs()
-        for c in CRITERIA
-        for p in RATES
-    ]
-
-
-def b_keys(wildcards=None):
-    return [
-        {"dataset": d, "rep": r, "method": m} for d, r in b_runs() for m in B_METHODS
-    ]
-
-
-def table_targets():
-    out = []
-    if A_DATASETS:
-        out += ["results/tables/unpruned.csv", "results/tables/pruning.csv"]
-        out += [
-            "results/tables/pruning_summary.csv",
-            "results/tables/pruning_curves.csv",
-        ]
-    if B_DATASETS:
-        out += ["results/tables/bayes_factor.csv"]
-        if B["tradeoff"]["seeds"]:
-            out += ["results/tables/bayes_factor_tradeoff.csv"]
-    return out
-
-
-def all_targets():
-    return table_targets() + report_targets()
 
 
 # ---------------------------------------------------------------- inputs
@@ -202,7 +139,7 @@ def raw_inputs(wildcards):
         # ancient(): a raw file's content is pinned by its sha256 (verified again by prepare),
         # so a re-download (e.g. after changing `mirror`) does not rerun everything downstream.
         return {
-            role: ancient(f"data/raw/{spec['path']}")
+            role: ancient(expand(rules.download.output[0], rawpath=spec["path"])[0])
             for role, spec in source["files"].items()
         }
     if source["kind"] == "local":
@@ -210,17 +147,17 @@ def raw_inputs(wildcards):
     return {}
 
 
-def split_files(wildcards):
-    base = f"data/processed/{wildcards.dataset}/rep{wildcards.rep}"
-    return {"npz": f"{base}.npz", "meta": f"{base}.json"}
-
-
 def gradual_target_input(wildcards):
     """Gradual magnitude pruning aims at the sparsity the Bayesian magnitude run reached."""
     if wildcards.method in ("gradual_magnitude", "oneshot_magnitude"):
-        return {
-            "reference": f"results/method_b/{wildcards.dataset}/rep{wildcards.rep}/bayes_magnitude/final.json"
-        }
+        final = rules.bf_train.output.final
+        ref = expand(
+            final,
+            dataset=wildcards.dataset,
+            rep=wildcards.rep,
+            method="bayes_magnitude",
+        )
+        return {"reference": ref[0]}
     return {}
 
 
@@ -236,6 +173,8 @@ def raw_file_datasets(wildcards):
 
 
 def remove_stale_temps_at_start():
+    import sys
+
     from bayesprune.io import remove_stale_temps
 
     for folder in ("data", "results"):
@@ -276,69 +215,58 @@ def rep_seed(stage, keys=("dataset", "rep", "criterion", "rate", "method")):
 
 
 def a_train_params(wildcards):
-    return A["train"]
+    return METHOD_A["train"]
 
 
 def a_prior_params(wildcards):
-    return A["prior"]
+    return METHOD_A["prior"]
 
 
 def a_sampler_params(wildcards):
-    return A["sampler"]
+    return METHOD_A["sampler"]
 
 
 def a_likelihood_params(wildcards):
-    return A["likelihood"]["classification"]
+    return METHOD_A["likelihood"]["classification"]
 
 
 def a_evaluation_params(wildcards):
-    return A["evaluation"]
+    return METHOD_A["evaluation"]
 
 
 def a_resample_params(wildcards):
-    return A["resample"]
+    return METHOD_A["resample"]
 
 
 def a_mask_params(wildcards):
     """What shapes a mask (criterion and rate come from the wildcards)."""
-    return {k: A["pruning"][k] for k in ("unit", "scope", "include_biases", "rnd")}
-
-
-def a_curve_params(wildcards):
     return {
-        k: A["pruning"][k] for k in ("unit", "scope", "include_biases", "curve_points")
+        k: METHOD_A["pruning"][k] for k in ("unit", "scope", "include_biases", "rnd")
     }
 
 
+def a_curve_params(wildcards):
+    keys = ("unit", "scope", "include_biases", "curve_points")
+    return {k: METHOD_A["pruning"][k] for k in keys}
+
+
 def a_diagnostic_params(wildcards):
-    return A["diagnostics"]
+    return METHOD_A["diagnostics"]
 
 
-def b_params(wildcards):
-    return {k: v for k, v in B.items() if k not in ("datasets", "methods", "tradeoff")}
+def b_train_settings(wildcards):
+    """What a method-B training run uses: every `method_b` key but the grid's."""
+    grid = ("datasets", "methods", "tradeoff")
+    return {k: v for k, v in METHOD_B.items() if k not in grid}
 
 
 def b_tradeoff_params(wildcards):
-    grid = {k: v for k, v in B["tradeoff"].items() if k != "seeds"}
-    return {"train": B["train"], "grid": grid}
+    grid = {k: v for k, v in METHOD_B["tradeoff"].items() if k != "seeds"}
+    return {"train": METHOD_B["train"], "grid": grid}
 
 
 def b_tradeoff_seed(wildcards):
     return derive_seed(SEED, "tradeoff", wildcards.dataset, wildcards.seed)
-
-
-def b_tradeoff_all(dataset=None):
-    """Every trade-off study file (one per dataset and seed), or those of one dataset."""
-    names = B_DATASETS if dataset is None else [dataset]
-    return [
-        f"results/method_b/{d}/tradeoff/seed{s}.csv"
-        for d in names
-        for s in range(B["tradeoff"]["seeds"])
-    ]
-
-
-def b_tradeoff_dataset_files(wildcards):
-    return b_tradeoff_all(wildcards.dataset)
 
 
 def device(wildcards):
@@ -349,19 +277,11 @@ def device(wildcards):
 
 
 def ablation_starts():
-    return list(dict.fromkeys(c.start for c in ABL_CELLS))
-
-
-def ablation_files():
-    return [
-        f"results/ablation/{s}/{d}.csv"
-        for s in ablation_starts()
-        for d in ABL["datasets"]
-    ]
+    return list(dict.fromkeys(c.start for c in ABLATION_CELLS))
 
 
 def ablation_cells(wildcards):
-    return cells_of(ABL_CELLS, wildcards.start, wildcards.dataset)
+    return cells_of(ABLATION_CELLS, wildcards.start, wildcards.dataset)
 
 
 def ablation_grid_params(wildcards=None):
@@ -374,11 +294,10 @@ def ablation_grid_params(wildcards=None):
             "reason": c.reason,
             "changed": list(c.changed),
         }
-        for c in ABL_CELLS
+        for c in ABLATION_CELLS
     ]
 
 
 def ablation_lengths(wildcards=None):
-    return {
-        k: ABL[k] for k in ("samples", "kept_draws", "resample_fraction", "replicates")
-    }
+    keys = ("samples", "kept_draws", "resample_fraction", "replicates")
+    return {k: ABLATION[k] for k in keys}

@@ -1,6 +1,8 @@
 # Stage 1: get every raw file (mirror first, then its URL; sha256 verified) and cut one
 # train/test split per dataset and replicate, scalers fitted on training rows only.
 
+from bayesprune.layout import SPLIT_BASE
+
 
 localrules:
     download,
@@ -28,8 +30,8 @@ rule prepare:
     input:
         unpack(raw_inputs),
     output:
-        npz="data/processed/{dataset}/rep{rep}.npz",
-        meta="data/processed/{dataset}/rep{rep}.json",
+        npz=f"{SPLIT_BASE}.npz",
+        meta=f"{SPLIT_BASE}.json",
     log:
         "results/logs/prepare/{dataset}/rep{rep}.log",
     conda:

@@ -2,15 +2,17 @@
 # per dataset scores every stage's posterior.nc (full, pruned, resampled; every replicate),
 # writes its table and figure; table_loo gathers the datasets.
 
+from bayesprune.layout import FIGURES_A_DIR, LOO_CSV, TABLES_DIR
+
 
 rule loo:
     input:
         loo_inputs,
     output:
-        table="results/tables/loo/{dataset}.csv",
-        compare="results/tables/loo/{dataset}_compare.csv",
+        table=LOO_CSV,
+        compare=f"{TABLES_DIR}/loo/{{dataset}}_compare.csv",
         figure=report(
-            f"{FIGURES}/method_a/{{dataset}}/loo.png",
+            f"{FIGURES_A_DIR}/loo.png",
             caption="../report/loo.rst",
             category="Method A",
             subcategory="{dataset}",
@@ -22,18 +24,16 @@ rule loo:
         "../envs/bayesprune.yaml"
     resources:
         mem_mb=4000,
-    params:
-        stage_keys=loo_keys,
     script:
         "../workflow_scripts/loo.py"
 
 
 rule table_loo:
     input:
-        loo_tables_all(),
+        expand(rules.loo.output.table, dataset=A_DATASETS),
     output:
-        csv="results/tables/loo.csv",
-        md="results/tables/loo.md",
+        csv=f"{TABLES_DIR}/loo.csv",
+        md=f"{TABLES_DIR}/loo.md",
     log:
         "results/logs/tables/loo.log",
     conda:

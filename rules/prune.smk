@@ -1,19 +1,22 @@
 # Stage 4 (method A): score every parameter from the full posterior's draws, prune at each
 # (criterion, rate), evaluate the masked posterior, and trace a cheap pruning curve.
 
+from bayesprune.layout import CURVE_CSV, PRUNED_DIR
+
 
 rule prune:
     input:
-        unpack(split_files),
-        posterior="results/method_a/{dataset}/rep{rep}/full/posterior.nc",
-        full_params="results/method_a/{dataset}/rep{rep}/full/params.csv",
+        npz=rules.prepare.output.npz,
+        meta=rules.prepare.output.meta,
+        posterior=rules.sample.output.posterior,
+        full_params=rules.sample.output.param_table,
     output:
-        mask="results/method_a/{dataset}/rep{rep}/pruned/{criterion}/{rate}/mask.json",
-        metrics="results/method_a/{dataset}/rep{rep}/pruned/{criterion}/{rate}/metrics.json",
-        predictive="results/method_a/{dataset}/rep{rep}/pruned/{criterion}/{rate}/predictive.npz",
-        diagnostics="results/method_a/{dataset}/rep{rep}/pruned/{criterion}/{rate}/diagnostics.json",
-        param_table="results/method_a/{dataset}/rep{rep}/pruned/{criterion}/{rate}/params.csv",
-        posterior="results/method_a/{dataset}/rep{rep}/pruned/{criterion}/{rate}/posterior.nc",
+        mask=f"{PRUNED_DIR}/mask.json",
+        metrics=f"{PRUNED_DIR}/metrics.json",
+        predictive=f"{PRUNED_DIR}/predictive.npz",
+        diagnostics=f"{PRUNED_DIR}/diagnostics.json",
+        param_table=f"{PRUNED_DIR}/params.csv",
+        posterior=f"{PRUNED_DIR}/posterior.nc",
     log:
         "results/logs/prune/{dataset}/rep{rep}/{criterion}_{rate}.log",
     benchmark:
@@ -35,10 +38,11 @@ rule prune:
 
 rule curve:
     input:
-        unpack(split_files),
-        posterior="results/method_a/{dataset}/rep{rep}/full/posterior.nc",
+        npz=rules.prepare.output.npz,
+        meta=rules.prepare.output.meta,
+        posterior=rules.sample.output.posterior,
     output:
-        "results/method_a/{dataset}/rep{rep}/curve.csv",
+        CURVE_CSV,
     log:
         "results/logs/curve/{dataset}/rep{rep}.log",
     benchmark:
@@ -48,8 +52,8 @@ rule curve:
     resources:
         mem_mb=4000,
     params:
-        criteria=CRITERIA,
-        max_rate=max(A["pruning"]["rates"]) if A["pruning"]["rates"] else 0.0,
+        criteria=A_CRITERIA,
+        max_rate=max(METHOD_A["pruning"]["rates"], default=0.0),
         pruning=a_curve_params,
         seed=rep_seed("scores", keys=("dataset", "rep")),
     script:

@@ -18,7 +18,7 @@ rule plot_curves:
         unpack(plot_curve_inputs),
     output:
         report(
-            f"{FIGURES}/method_a/{{dataset}}/pruning_curves.png",
+            f"{FIGURES_A_DIR}/pruning_curves.png",
             caption="../report/pruning_curves.rst",
             category="Method A",
             subcategory="{dataset}",
@@ -29,7 +29,6 @@ rule plot_curves:
     conda:
         "../envs/bayesprune.yaml"
     params:
-        reps=plot_curve_reps,
         rates=configured_rates,
     script:
         "../workflow_scripts/plot_curves.py"
@@ -37,11 +36,11 @@ rule plot_curves:
 
 rule plot_stage_bars:
     input:
-        table="results/tables/pruning.csv",
-        unpruned="results/tables/unpruned.csv",
+        table=rules.table_pruning.output.csv,
+        unpruned=rules.table_unpruned.output.csv,
     output:
         report(
-            f"{FIGURES}/method_a/{{dataset}}/pruned_vs_resampled.png",
+            f"{FIGURES_A_DIR}/pruned_vs_resampled.png",
             caption="../report/pruned_vs_resampled.rst",
             category="Method A",
             subcategory="{dataset}",
@@ -60,7 +59,7 @@ rule plot_predictions:
         unpack(plot_prediction_inputs),
     output:
         report(
-            f"{FIGURES}/method_a/{{dataset}}/predicted_vs_actual.png",
+            f"{FIGURES_A_DIR}/predicted_vs_actual.png",
             caption="../report/predicted_vs_actual.rst",
             category="Method A",
             subcategory="{dataset}",
@@ -71,8 +70,7 @@ rule plot_predictions:
     conda:
         "../envs/bayesprune.yaml"
     params:
-        stage_keys=plot_prediction_keys,
-        criteria=CRITERIA,
+        criteria=A_CRITERIA,
         rates=predicted_rates,
         rep=shown_rep,
     script:
@@ -89,7 +87,7 @@ rule plot_traces:
     conda:
         "../envs/bayesprune.yaml"
     params:
-        criteria=CRITERIA,
+        criteria=A_CRITERIA,
         rate=shown_rate,
         rep=shown_rep,
         n_params=4,
@@ -102,14 +100,14 @@ rule plot_convergence:
         unpack(plot_stage_inputs),
     output:
         rhat=report(
-            f"{FIGURES}/method_a/{{dataset}}/rhat_ess.png",
+            f"{FIGURES_A_DIR}/rhat_ess.png",
             caption="../report/rhat_ess.rst",
             category="Method A",
             subcategory="{dataset}",
             labels={"figure": "5 R-hat and ESS", "criterion": "all"},
         ),
         density=report(
-            f"{FIGURES}/method_a/{{dataset}}/parameter_density.png",
+            f"{FIGURES_A_DIR}/parameter_density.png",
             caption="../report/parameter_density.rst",
             category="Method A",
             subcategory="{dataset}",
@@ -120,7 +118,6 @@ rule plot_convergence:
     conda:
         "../envs/bayesprune.yaml"
     params:
-        stage_keys=plot_stage_keys,
         rhat_threshold=1.01,
     script:
         "../workflow_scripts/plot_convergence.py"
@@ -139,7 +136,7 @@ rule plot_classification:
     conda:
         "../envs/bayesprune.yaml"
     params:
-        criteria=CRITERIA,
+        criteria=A_CRITERIA,
         rate=shown_rate,
         rep=shown_rep,
         seed=forest_seed,
@@ -152,32 +149,32 @@ rule plot_classification:
 
 rule plot_bayes_factor:
     input:
-        epochs="results/tables/bayes_factor_epochs.csv",
-        finals="results/tables/bayes_factor.csv",
+        epochs=rules.table_bayes_factor.output.epochs,
+        finals=rules.table_bayes_factor.output.csv,
     output:
         accuracy=report(
-            f"{FIGURES}/method_b/{{dataset}}/accuracy.png",
+            f"{FIGURES_B_DIR}/accuracy.png",
             caption="../report/bf_accuracy.rst",
             category="Method B",
             subcategory="{dataset}",
             labels={"figure": "1 accuracy per epoch"},
         ),
         sparsity=report(
-            f"{FIGURES}/method_b/{{dataset}}/sparsity.png",
+            f"{FIGURES_B_DIR}/sparsity.png",
             caption="../report/bf_sparsity.rst",
             category="Method B",
             subcategory="{dataset}",
             labels={"figure": "2 sparsity per epoch"},
         ),
         log_bf=report(
-            f"{FIGURES}/method_b/{{dataset}}/log_bayes_factor.png",
+            f"{FIGURES_B_DIR}/log_bayes_factor.png",
             caption="../report/bf_log_bf.rst",
             category="Method B",
             subcategory="{dataset}",
             labels={"figure": "3 log Bayes factor"},
         ),
         final=report(
-            f"{FIGURES}/method_b/{{dataset}}/final.png",
+            f"{FIGURES_B_DIR}/final.png",
             caption="../report/bf_final.rst",
             category="Method B",
             subcategory="{dataset}",
@@ -189,7 +186,7 @@ rule plot_bayes_factor:
         "../envs/bayesprune.yaml"
     params:
         log_beta=log_beta,
-        settings=b_settings,
+        settings=b_gate_settings,
     script:
         "../workflow_scripts/plot_method_b.py"
 
@@ -199,20 +196,20 @@ rule plot_bayes_factor:
 
 rule table_headline_a:
     input:
-        table="results/tables/pruning.csv",
-        unpruned="results/tables/unpruned.csv",
-        full="results/tables/full_posterior.csv",
+        table=rules.table_pruning.output.csv,
+        unpruned=rules.table_unpruned.output.csv,
+        full=rules.table_pruning.output.full_csv,
     output:
-        csv="results/tables/headline_method_a.csv",
-        md="results/tables/headline_method_a.md",
+        csv=f"{TABLES_DIR}/headline_method_a.csv",
+        md=f"{TABLES_DIR}/headline_method_a.md",
         html=report(
-            "results/tables/headline_method_a.html",
+            f"{TABLES_DIR}/headline_method_a.html",
             caption="../report/headline_method_a.rst",
             category="Tables",
             labels={"table": "method A headline"},
         ),
         full_html=report(
-            "results/tables/full_posterior.html",
+            f"{TABLES_DIR}/full_posterior.html",
             caption="../report/full_posterior.rst",
             category="Tables",
             labels={"table": "method A full posterior: chains, pooling, modes"},
@@ -229,12 +226,12 @@ rule table_headline_a:
 
 rule table_headline_b:
     input:
-        finals="results/tables/bayes_factor.csv",
+        finals=rules.table_bayes_factor.output.csv,
     output:
-        csv="results/tables/headline_method_b.csv",
-        md="results/tables/headline_method_b.md",
+        csv=f"{TABLES_DIR}/headline_method_b.csv",
+        md=f"{TABLES_DIR}/headline_method_b.md",
         html=report(
-            "results/tables/headline_method_b.html",
+            f"{TABLES_DIR}/headline_method_b.html",
             caption="../report/headline_method_b.rst",
             category="Tables",
             labels={"table": "method B headline"},
@@ -245,7 +242,7 @@ rule table_headline_b:
         "../envs/bayesprune.yaml"
     params:
         method="b",
-        settings=b_settings,
+        settings=b_gate_settings,
     script:
         "../workflow_scripts/table_headline.py"
 
@@ -253,7 +250,7 @@ rule table_headline_b:
 rule provenance:
     output:
         report(
-            f"{FIGURES}/provenance.html",
+            f"{FIGURES_DIR}/provenance.html",
             caption="../report/provenance.rst",
             category="Provenance",
             labels={"page": "provenance"},

@@ -5,11 +5,9 @@ import math
 
 from bayesprune.config import derive_seed
 from bayesprune.io import config_digest
+from bayesprune.layout import FIGURES_A_DIR, FIGURES_B_DIR, FIGURES_DIR, TABLES_DIR
 
-FIGURES = "results/figures"
-
-
-# ---------------------------------------------------------------- helpers
+# ---------------------------------------------------------------- shown rates and runs
 
 
 def a_task(dataset):
@@ -18,9 +16,11 @@ def a_task(dataset):
 
 def _nearest_rates(targets):
     """Configured rate labels nearest to each target rate (deduplicated, ascending)."""
-    if not RATES:
+    if not A_RATES:
         return []
-    picked = {min(RATES, key=lambda r: (abs(float(r) - t), float(r))) for t in targets}
+    picked = {
+        min(A_RATES, key=lambda r: (abs(float(r) - t), float(r))) for t in targets
+    }
     return sorted(picked, key=float)
 
 
@@ -38,128 +38,6 @@ def first_rep(dataset):
     return next(iter(replicates(dataset)))
 
 
-def _a_base(dataset, rep):
-    return f"results/method_a/{dataset}/rep{rep}"
-
-
-def _stage_keys(dataset):
-    """[stage, criterion, rate, rep] of every stage of a dataset (full first)."""
-    keys = []
-    for r in replicates(dataset):
-        keys.append(["full", "none", 0.0, r])
-        keys += [
-            [s, c, float(p), r]
-            for c in CRITERIA
-            for p in RATES
-            for s in ("pruned", "resampled")
-        ]
-    return keys
-
-
-def _stage_dir(dataset, key):
-    stage, crit, rate, rep = key
-    base = _a_base(dataset, rep)
-    return f"{base}/full" if stage == "full" else f"{base}/{stage}/{crit}/{rate:g}"
-
-
-def plot_curve_inputs(wildcards):
-    return {
-        "curves": [
-            f"{_a_base(wildcards.dataset, r)}/curve.csv"
-            for r in replicates(wildcards.dataset)
-        ],
-        "unpruned": "results/tables/unpruned.csv",
-    }
-
-
-def plot_curve_reps(wildcards):
-    return list(replicates(wildcards.dataset))
-
-
-def plot_stage_keys(wildcards):
-    return _stage_keys(wildcards.dataset)
-
-
-def plot_stage_inputs(wildcards):
-    keys = _stage_keys(wildcards.dataset)
-    return {
-        "params": [f"{_stage_dir(wildcards.dataset, k)}/params.csv" for k in keys],
-        "diagnostics": [
-            f"{_stage_dir(wildcards.dataset, k)}/diagnostics.json" for k in keys
-        ],
-    }
-
-
-def plot_prediction_keys(wildcards):
-    rep = first_rep(wildcards.dataset)
-    return [
-        [s, c, float(p), rep]
-        for c in CRITERIA
-        for p in prediction_rates()
-        for s in ("pruned", "resampled")
-    ]
-
-
-def plot_prediction_inputs(wildcards):
-    d = wildcards.dataset
-    rep = first_rep(d)
-    keys = plot_prediction_keys(wildcards)
-    return {
-        "full": f"{_a_base(d, rep)}/full/predictive.npz",
-        "meta": f"data/processed/{d}/rep{rep}.json",
-        "stages": [f"{_stage_dir(d, k)}/predictive.npz" for k in keys],
-    }
-
-
-def per_criterion_figures(kind, caption, figure):
-    """Named outputs ``{kind}_{criterion}``: one report figure per configured criterion."""
-    return {
-        f"{kind}_{c}": report(
-            f"{FIGURES}/method_a/{{dataset}}/{kind}_{c}.png",
-            caption=caption,
-            category="Method A",
-            subcategory="{dataset}",
-            labels={"figure": figure, "criterion": c},
-        )
-        for c in CRITERIA
-    }
-
-
-def plot_trace_inputs(wildcards):
-    base = _a_base(wildcards.dataset, first_rep(wildcards.dataset))
-    shown = f"{showcase_rate()}"
-    inputs = {
-        "full": f"{base}/full/posterior.nc",
-        "full_params": f"{base}/full/params.csv",
-    }
-    for c in CRITERIA:
-        inputs[f"mask_{c}"] = f"{base}/pruned/{c}/{shown}/mask.json"
-        inputs[f"resampled_{c}"] = f"{base}/resampled/{c}/{shown}/posterior.nc"
-    return inputs
-
-
-def plot_classification_inputs(wildcards):
-    d = wildcards.dataset
-    rep = first_rep(d)
-    base = _a_base(d, rep)
-    shown = f"{showcase_rate()}"
-    inputs = {
-        "npz": f"data/processed/{d}/rep{rep}.npz",
-        "meta": f"data/processed/{d}/rep{rep}.json",
-        "full": f"{base}/full/predictive.npz",
-    }
-    for c in CRITERIA:
-        inputs[f"pruned_{c}"] = f"{base}/pruned/{c}/{shown}/predictive.npz"
-        inputs[f"resampled_{c}"] = f"{base}/resampled/{c}/{shown}/predictive.npz"
-    return inputs
-
-
-def forest_seed(wildcards):
-    return derive_seed(
-        SEED, "random_forest", wildcards.dataset, first_rep(wildcards.dataset)
-    )
-
-
 def shown_rate(wildcards):
     return float(showcase_rate())
 
@@ -169,53 +47,138 @@ def shown_rep(wildcards):
 
 
 def configured_rates(wildcards):
-    return [float(r) for r in RATES]
+    return [float(r) for r in A_RATES]
 
 
 def predicted_rates(wildcards):
     return [float(r) for r in prediction_rates()]
 
 
+# ---------------------------------------------------------------- inputs
+
+
+def plot_curve_inputs(wildcards):
+    return {
+        "curves": job_files(rules.curve.output[0], "full", dataset=wildcards.dataset),
+        "unpruned": rules.table_unpruned.output.csv,
+    }
+
+
+def plot_stage_inputs(wildcards):
+    return {
+        "params": stage_files("param_table", wildcards.dataset),
+        "diagnostics": stage_files("diagnostics", wildcards.dataset),
+    }
+
+
+def plot_prediction_inputs(wildcards):
+    d, rep = wildcards.dataset, first_rep(wildcards.dataset)
+    rates = prediction_rates()
+    return {
+        "full": job_file(rules.sample.output.predictive, dataset=d, rep=rep),
+        "meta": job_file(rules.prepare.output.meta, dataset=d, rep=rep),
+        "stages": stage_files("predictive", d, rep=rep, rate=rates),
+    }
+
+
+def plot_trace_inputs(wildcards):
+    d, rep, rate = wildcards.dataset, first_rep(wildcards.dataset), showcase_rate()
+    inputs = {
+        "full": job_file(rules.sample.output.posterior, dataset=d, rep=rep),
+        "full_params": job_file(rules.sample.output.param_table, dataset=d, rep=rep),
+    }
+    for c in A_CRITERIA:
+        shown = {"dataset": d, "rep": rep, "criterion": c, "rate": rate}
+        inputs[f"mask_{c}"] = job_file(rules.prune.output.mask, **shown)
+        inputs[f"resampled_{c}"] = job_file(rules.resample.output.posterior, **shown)
+    return inputs
+
+
+def plot_classification_inputs(wildcards):
+    d, rep, rate = wildcards.dataset, first_rep(wildcards.dataset), showcase_rate()
+    inputs = {
+        "npz": job_file(rules.prepare.output.npz, dataset=d, rep=rep),
+        "meta": job_file(rules.prepare.output.meta, dataset=d, rep=rep),
+        "full": job_file(rules.sample.output.predictive, dataset=d, rep=rep),
+    }
+    for c in A_CRITERIA:
+        shown = {"dataset": d, "rep": rep, "criterion": c, "rate": rate}
+        inputs[f"pruned_{c}"] = job_file(rules.prune.output.predictive, **shown)
+        inputs[f"resampled_{c}"] = job_file(rules.resample.output.predictive, **shown)
+    return inputs
+
+
+def loo_inputs(wildcards):
+    return stage_files("posterior", wildcards.dataset)
+
+
+# ---------------------------------------------------------------- params
+
+
+def per_criterion_figures(kind, caption, figure):
+    """Named outputs ``{kind}_{criterion}``: one report figure per configured criterion."""
+    return {
+        f"{kind}_{c}": report(
+            f"{FIGURES_A_DIR}/{kind}_{c}.png",
+            caption=caption,
+            category="Method A",
+            subcategory="{dataset}",
+            labels={"figure": figure, "criterion": c},
+        )
+        for c in A_CRITERIA
+    }
+
+
+def forest_seed(wildcards):
+    return derive_seed(
+        SEED, "random_forest", wildcards.dataset, first_rep(wildcards.dataset)
+    )
+
+
 def log_beta(wildcards):
-    return math.log(B["beta"])
+    return math.log(METHOD_B["beta"])
 
 
-def b_settings(wildcards):
+def b_gate_settings(wildcards):
+    """The Bayes-factor gate's settings, as the figures and the headline table name them."""
     keys = ("rates", "beta", "likelihood_reduction", "likelihood_scale", "prior_sigma2")
-    return {k: B[k] for k in keys if k in B}
+    return {k: METHOD_B[k] for k in keys if k in METHOD_B}
 
 
 def provenance_params(wildcards):
     """Config digest, the seeds every job used (from the rules' own seed functions) and
     source checksums for the report."""
     seeds = []
-    for d, r in a_runs():
-        w = {"dataset": d, "rep": str(r)}
+    for job in select(JOBS, "full").itertuples():
+        w = {"dataset": job.dataset, "rep": str(job.rep)}
         seeds.append(
             {
                 "method": "A",
-                "dataset": d,
-                "rep": r,
+                "dataset": job.dataset,
+                "rep": job.rep,
                 "train": rep_seed("train")(w),
                 "sample": rep_seed("sample")(w),
                 "scores": rep_seed("scores", keys=("dataset", "rep"))(w),
                 "resample": {
                     f"{c}/{p}": rep_seed("resample")({**w, "criterion": c, "rate": p})
-                    for c in CRITERIA
-                    for p in RATES
+                    for c in A_CRITERIA
+                    for p in A_RATES
                 },
             }
         )
-    for d, r in b_runs():
-        w = {"dataset": d, "rep": str(r)}
-        seeds.append(
-            {
-                "method": "B",
-                "dataset": d,
-                "rep": r,
-                "bayes_factor": rep_seed("bayes_factor", keys=("dataset", "rep"))(w),
-            }
-        )
+    for dataset in B_DATASETS:
+        for rep in replicates(dataset):
+            w = {"dataset": dataset, "rep": str(rep)}
+            seeds.append(
+                {
+                    "method": "B",
+                    "dataset": dataset,
+                    "rep": rep,
+                    "bayes_factor": rep_seed("bayes_factor", keys=("dataset", "rep"))(
+                        w
+                    ),
+                }
+            )
     return {
         "config_digest": config_digest(CFG),
         "seed": SEED,
@@ -225,56 +188,50 @@ def provenance_params(wildcards):
     }
 
 
-# ---------------------------------------------------------------- LOO model comparison
-
-
-def loo_keys(wildcards):
-    """[stage, criterion, rate, rep] of every stage of the dataset (full first)."""
-    return _stage_keys(wildcards.dataset)
-
-
-def loo_inputs(wildcards):
-    return [
-        f"{_stage_dir(wildcards.dataset, k)}/posterior.nc" for k in loo_keys(wildcards)
-    ]
-
-
-def loo_tables_all():
-    return [f"results/tables/loo/{d}.csv" for d in A_DATASETS]
-
-
 # ---------------------------------------------------------------- targets
+
+
+def _a_figures(dataset):
+    """Method A's figures of a dataset (by the shown stages' task)."""
+    out = [rules.plot_curves.output[0], rules.plot_stage_bars.output[0]]
+    out.append(rules.loo.output.figure)
+    if A_CRITERIA and A_RATES:
+        out += [*rules.plot_convergence.output, *rules.plot_traces.output]
+        if a_task(dataset) == "regression":
+            out.append(rules.plot_predictions.output[0])
+        else:
+            out += list(rules.plot_classification.output)
+    return expand(out, dataset=dataset)
 
 
 def report_targets():
     """Every figure and headline table (and the provenance page) of the configured run."""
-    out = [f"{FIGURES}/provenance.html"]
+    out = [rules.provenance.output[0]]
     for d in A_DATASETS:
-        fig = f"{FIGURES}/method_a/{d}"
-        out += [f"{fig}/pruning_curves.png", f"{fig}/pruned_vs_resampled.png"]
-        out.append(f"{fig}/loo.png")
-        if CRITERIA and RATES:
-            out += [f"{fig}/rhat_ess.png", f"{fig}/parameter_density.png"]
-            out += [f"{fig}/trace_{c}.png" for c in CRITERIA]
-            if a_task(d) == "regression":
-                out.append(f"{fig}/predicted_vs_actual.png")
-            else:
-                out += [
-                    f"{fig}/{k}_{c}.png"
-                    for c in CRITERIA
-                    for k in ("roc", "reliability")
-                ]
+        out += _a_figures(d)
     if A_DATASETS:
-        out += [f"results/tables/headline_method_a.{x}" for x in ("csv", "md", "html")]
-        out += ["results/tables/loo.csv", "results/tables/loo.md"]
-    for d in B_DATASETS:
-        fig = f"{FIGURES}/method_b/{d}"
-        out += [
-            f"{fig}/{k}.png"
-            for k in ("accuracy", "sparsity", "log_bayes_factor", "final")
-        ]
-        if B["tradeoff"]["seeds"]:
-            out.append(f"{fig}/tradeoff.png")
+        out += [rules.table_headline_a.output[k] for k in ("csv", "md", "html")]
+        out += list(rules.table_loo.output)
+    b_figures = list(rules.plot_bayes_factor.output)
+    if METHOD_B["tradeoff"]["seeds"]:
+        b_figures += rules.plot_bf_tradeoff.output
+    out += expand(b_figures, dataset=B_DATASETS)
     if B_DATASETS:
-        out += [f"results/tables/headline_method_b.{x}" for x in ("csv", "md", "html")]
+        out += [rules.table_headline_b.output[k] for k in ("csv", "md", "html")]
     return out
+
+
+def table_targets():
+    out = []
+    if A_DATASETS:
+        out += [rules.table_unpruned.output.csv, rules.table_pruning.output.csv]
+        out += [rules.table_pruning.output.summary, rules.table_curves.output[0]]
+    if B_DATASETS:
+        out.append(rules.table_bayes_factor.output.csv)
+        if METHOD_B["tradeoff"]["seeds"]:
+            out.append(rules.table_bf_tradeoff.output.csv)
+    return out
+
+
+def all_targets():
+    return table_targets() + report_targets()

@@ -1,18 +1,21 @@
 # Stage 5 (method A): MCMC of the pruned network from the masked posterior mean; pruned
 # coordinates stay exactly 0 in every proposal, gradient and MH ratio.
 
+from bayesprune.layout import RESAMPLED_DIR
+
 
 rule resample:
     input:
-        unpack(split_files),
-        posterior="results/method_a/{dataset}/rep{rep}/full/posterior.nc",
-        mask="results/method_a/{dataset}/rep{rep}/pruned/{criterion}/{rate}/mask.json",
+        npz=rules.prepare.output.npz,
+        meta=rules.prepare.output.meta,
+        posterior=rules.sample.output.posterior,
+        mask=rules.prune.output.mask,
     output:
-        posterior="results/method_a/{dataset}/rep{rep}/resampled/{criterion}/{rate}/posterior.nc",
-        metrics="results/method_a/{dataset}/rep{rep}/resampled/{criterion}/{rate}/metrics.json",
-        predictive="results/method_a/{dataset}/rep{rep}/resampled/{criterion}/{rate}/predictive.npz",
-        diagnostics="results/method_a/{dataset}/rep{rep}/resampled/{criterion}/{rate}/diagnostics.json",
-        param_table="results/method_a/{dataset}/rep{rep}/resampled/{criterion}/{rate}/params.csv",
+        posterior=f"{RESAMPLED_DIR}/posterior.nc",
+        metrics=f"{RESAMPLED_DIR}/metrics.json",
+        predictive=f"{RESAMPLED_DIR}/predictive.npz",
+        diagnostics=f"{RESAMPLED_DIR}/diagnostics.json",
+        param_table=f"{RESAMPLED_DIR}/params.csv",
     log:
         "results/logs/resample/{dataset}/rep{rep}/{criterion}_{rate}.log",
     benchmark:

@@ -1,17 +1,20 @@
 # Stage 3 (method A): Langevin-gradient MCMC of the full BNN posterior, K chains batched.
 # Long runs checkpoint every `sampler.checkpoint_every` iterations and resume after a kill.
 
+from bayesprune.layout import FULL_DIR
+
 
 rule sample:
     input:
-        unpack(split_files),
-        model="results/method_a/{dataset}/rep{rep}/unpruned/model.npz",
+        npz=rules.prepare.output.npz,
+        meta=rules.prepare.output.meta,
+        model=rules.train_unpruned.output.model,
     output:
-        posterior="results/method_a/{dataset}/rep{rep}/full/posterior.nc",
-        metrics="results/method_a/{dataset}/rep{rep}/full/metrics.json",
-        predictive="results/method_a/{dataset}/rep{rep}/full/predictive.npz",
-        diagnostics="results/method_a/{dataset}/rep{rep}/full/diagnostics.json",
-        param_table="results/method_a/{dataset}/rep{rep}/full/params.csv",
+        posterior=f"{FULL_DIR}/posterior.nc",
+        metrics=f"{FULL_DIR}/metrics.json",
+        predictive=f"{FULL_DIR}/predictive.npz",
+        diagnostics=f"{FULL_DIR}/diagnostics.json",
+        param_table=f"{FULL_DIR}/params.csv",
     log:
         "results/logs/sample/{dataset}/rep{rep}.log",
     benchmark:

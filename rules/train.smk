@@ -1,13 +1,16 @@
 # Stage 2 (method A): the unpruned deterministic network, trained with Adam. MCMC may start
 # from it (sampler.init: map) and every pruned network is compared against it.
 
+from bayesprune.layout import UNPRUNED_DIR
+
 
 rule train_unpruned:
     input:
-        unpack(split_files),
+        npz=rules.prepare.output.npz,
+        meta=rules.prepare.output.meta,
     output:
-        model="results/method_a/{dataset}/rep{rep}/unpruned/model.npz",
-        metrics="results/method_a/{dataset}/rep{rep}/unpruned/metrics.json",
+        model=f"{UNPRUNED_DIR}/model.npz",
+        metrics=f"{UNPRUNED_DIR}/metrics.json",
     log:
         "results/logs/train_unpruned/{dataset}/rep{rep}.log",
     benchmark:

@@ -18,6 +18,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from bayesprune import data
+from bayesprune.config import SCHEMA_DIR
 from bayesprune.data import DataError, prepare_split, read_dataset
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
@@ -461,7 +462,7 @@ def test_paper_datasets_end_to_end(
 
 
 def _schema_validator() -> jsonschema.protocols.Validator:
-    contents = yaml.safe_load((CONFIG_DIR / "schemas" / "dataset.schema.yaml").read_text())
+    contents = yaml.safe_load((SCHEMA_DIR / "dataset.schema.yaml").read_text())
     resource = Resource.from_contents(contents, default_specification=DRAFT202012)
     registry = Registry().with_resource("dataset.schema.yaml", resource)
     jsonschema.Draft202012Validator.check_schema(contents)
@@ -473,7 +474,7 @@ def _schema_defaults(node: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_schema_defaults_match_package_defaults() -> None:
-    schema = yaml.safe_load((CONFIG_DIR / "schemas" / "dataset.schema.yaml").read_text())
+    schema = yaml.safe_load((SCHEMA_DIR / "dataset.schema.yaml").read_text())
     defs = schema["$defs"]
     for section in ("reader", "preprocessing", "split", "network"):
         assert _schema_defaults(defs[section]) == data.DEFAULTS[section], section

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -112,6 +113,13 @@ def test_lint_is_clean():
         text=True,
         timeout=300,
     )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def test_snakefmt_is_clean():
+    snakefmt = [sys.executable, "-m", "snakefmt"]
+    files = [str(ROOT / "Snakefile"), str(ROOT / "rules")]
+    result = subprocess.run([*snakefmt, "--check", *files], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 

@@ -2,22 +2,23 @@
 
 from bayesprune import plots
 from bayesprune.io import logged, write_csv
+from bayesprune.layout import stage_key
 from bayesprune.model_comparison import compare_stages, loo_figure, score_table
 from bayesprune.posterior import load_posterior, run_subsets
 
 with logged(snakemake.log[0]) as log:
     dataset = snakemake.wildcards.dataset
     runs, first = [], {}
-    for key, path in zip(snakemake.params.stage_keys, snakemake.input, strict=True):
-        # [stage, criterion, rate, rep]
-        stage, criterion, rate, rep = key
+    first_rep = stage_key(snakemake.input[0])[3]
+    for path in snakemake.input:
+        stage, criterion, rate, rep = stage_key(path)
         idata = load_posterior(path)
         keys = {"dataset": dataset, "rep": rep, "stage": stage, "criterion": criterion}
         keys["rate"] = rate
         # every run of the file on its own: a pruned file's runs have different masks
         for n, (label, chain, own) in enumerate(run_subsets(idata)):
             runs.append(({**keys, "run": label, "chain": chain}, own))
-            if rep == snakemake.params.stage_keys[0][3] and n == 0:
+            if rep == first_rep and n == 0:
                 name = "full" if stage == "full" else f"{stage} {criterion} {100 * rate:g}%"
                 first[f"{name} ({label})"] = own
     table = score_table(runs)

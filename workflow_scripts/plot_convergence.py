@@ -2,9 +2,10 @@
 
 from bayesprune import plots
 from bayesprune.io import logged
+from bayesprune.layout import stage_key
 
 with logged(snakemake.log[0]) as log:
-    keys = snakemake.params.stage_keys
+    keys = [stage_key(path) for path in snakemake.input.params]
     dataset = snakemake.wildcards.dataset
     params = plots.load_stage_params(list(snakemake.input.params), keys)
     functions = plots.load_function_diagnostics(list(snakemake.input.diagnostics), keys)

@@ -4,10 +4,12 @@ import pandas as pd
 
 from bayesprune import plots
 from bayesprune.io import logged
+from bayesprune.layout import keys_of
 
 with logged(snakemake.log[0]) as log:
     dataset = snakemake.wildcards.dataset
-    curves = plots.load_curves(list(snakemake.input.curves), snakemake.params.reps)
+    reps = [keys_of(path)["rep"] for path in snakemake.input.curves]
+    curves = plots.load_curves(list(snakemake.input.curves), reps)
     unpruned = pd.read_csv(snakemake.input.unpruned)
     unpruned = unpruned[unpruned["dataset"] == dataset]
     title = f"{dataset}: test error as parameters are removed (masked posterior mean)"
@@ -15,4 +17,4 @@ with logged(snakemake.log[0]) as log:
         curves, rates=snakemake.params.rates, title=title, unpruned=unpruned
     )
     plots.save_figure(fig, snakemake.output[0])
-    log.info("%d curve points from %d replicates", len(curves), len(snakemake.params.reps))
+    log.info("%d curve points from %d replicates", len(curves), len(reps))

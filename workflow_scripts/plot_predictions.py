@@ -4,13 +4,13 @@ import numpy as np
 
 from bayesprune import plots
 from bayesprune.io import load_npz, logged, read_json
+from bayesprune.layout import stage_key
 
 with logged(snakemake.log[0]) as log:
     p = snakemake.params
     full = plots.run_arrays(load_npz(snakemake.input.full))
     stages = {
-        (stage, crit, float(rate)): plots.run_arrays(load_npz(path))
-        for path, (stage, crit, rate, _) in zip(snakemake.input.stages, p.stage_keys, strict=True)
+        stage_key(path)[:3]: plots.run_arrays(load_npz(path)) for path in snakemake.input.stages
     }
     scaler = read_json(snakemake.input.meta).get("target_scaler") or {}
     scale, center, unit = 1.0, 0.0, "modelled target scale"

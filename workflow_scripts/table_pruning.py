@@ -12,15 +12,15 @@ from bayesprune.tables import (
 )
 
 with logged(snakemake.log[0]) as log:
-    inp, keys = snakemake.input, snakemake.params
+    inp = snakemake.input
     table = pruning_table(
         # the full posterior's runs as pruning.unit names them: every chain, or the pooled one
-        stage_table(inp.full, inp.full_diag, keys.full_keys, "full", keys.unit == "replicate"),
-        stage_table(inp.pruned, inp.pruned_diag, keys.stage_keys, "pruned"),
-        stage_table(inp.resampled, inp.resampled_diag, keys.stage_keys, "resampled"),
+        stage_table(inp.full, inp.full_diag, "full", snakemake.params.unit == "replicate"),
+        stage_table(inp.pruned, inp.pruned_diag, "pruned"),
+        stage_table(inp.resampled, inp.resampled_diag, "resampled"),
     )
     summary = summarise(table, SUMMARY_KEYS)
-    full = full_posterior_table(inp.full, inp.full_diag, keys.full_keys)
+    full = full_posterior_table(inp.full, inp.full_diag)
     write_csv(snakemake.output.csv, table)
     write_csv(snakemake.output.summary, summary)
     write_text(snakemake.output.md, to_markdown(summary))
