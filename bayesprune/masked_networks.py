@@ -5,9 +5,10 @@ shape holding 0/1 values (same dtype as the weight, so ``weight * mask`` is one 
 Biases are never pruned and have no mask. Masks live in the module's ``state_dict``, so a
 saved network keeps its pruning pattern.
 
-The forward pass uses the weights as they are: the training code keeps pruned entries at
-exactly 0 by calling :func:`apply_masks` after every optimiser step (and by masking gradients
-before it), so no ``weight * mask`` product is needed in the forward pass.
+The forward pass uses the weights as they are: the training code
+(:mod:`bayesprune.sparse_training`) keeps pruned entries at exactly 0 by multiplying weights by
+their masks after every optimiser step (and gradients before it), so no ``weight * mask``
+product is needed in the forward pass.
 
 Network config (a plain dict, e.g. from the workflow config)::
 
@@ -143,11 +144,6 @@ def prunable(model: nn.Module) -> list[tuple[str, torch.Tensor, torch.Tensor]]:
     return [(f"{name}.weight", m.weight, m.mask) for name, m in masked_layers(model)]
 
 
-def get_masks(model: nn.Module) -> dict[str, torch.Tensor]:
-    """A copy of every mask, keyed by weight name."""
-    return {name: mask.detach().clone() for name, _, mask in prunable(model)}
-
-
 @torch.no_grad()
 def set_masks(model: nn.Module, masks: Mapping[str, torch.Tensor]) -> None:
     """Replace the masks named in ``masks`` (weight name -> 0/1 tensor) and apply them."""
@@ -155,21 +151,6 @@ def set_masks(model: nn.Module, masks: Mapping[str, torch.Tensor]) -> None:
         if name in masks:
             mask.copy_(masks[name].to(mask))
             weight.mul_(mask)
-
-
-@torch.no_grad()
-def apply_masks(model: nn.Module) -> None:
-    """Zero every pruned weight in place (``weight *= mask``)."""
-    for _, weight, mask in prunable(model):
-        weight.mul_(mask)
-
-
-@torch.no_grad()
-def mask_gradients(model: nn.Module) -> None:
-    """Zero the gradient of every pruned weight in place (``grad *= mask``)."""
-    for _, weight, mask in prunable(model):
-        if weight.grad is not None:
-            weight.grad.mul_(mask)
 
 
 def n_weights(model: nn.Module) -> int:
