@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 from numba import njit
@@ -345,44 +344,77 @@ def assess_posterior(
     """
     _check_task(task)
     theta, theta_bar = _prepare(theta_draws, pruned)
-    x_tr, y_tr = np.asarray(split["X_train"]), np.asarray(split["y_train"])
-    x_te, y_te = np.asarray(split["X_test"]), np.asarray(split["y_test"])
     size = size_metrics(spec, pruned)
     if task == "classification":
-        y_tr, y_te = y_tr.astype(np.int64), y_te.astype(np.int64)
-        point: dict = {}
-        pred: dict = {}
-        p_tr, p_te = (
-            _point_output(spec, task, theta_bar, x_tr),
-            _point_output(spec, task, theta_bar, x_te),
+        point, pred, arrays = _assess_classification(spec, theta, theta_bar, split)
+    else:
+        tau2 = _tau2(tau2_draws, theta.shape[0])
+        point, pred, arrays = _assess_regression(
+            spec, theta, theta_bar, tau2, split, target_scale(meta), seed, crps_pairs
         )
-        q_tr, q_te = _mean_output(spec, task, theta, x_tr), _mean_output(spec, task, theta, x_te)
-        for out, ptr, pte in ((point, p_tr, p_te), (pred, q_tr, q_te)):
-            out.update(
-                acc_train=accuracy(ptr, y_tr),
-                acc_test=accuracy(pte, y_te),
-                nll_test=class_nll(pte, y_te),
-                brier_test=brier(pte, y_te),
-                ece_test=ece(pte, y_te),
-            )
-        arrays = {"y_true": y_te, "point_probs": p_te, "pred_probs": q_te}
-        return {"point": point, "predictive": pred, "size": size}, arrays
+    return {"point": point, "predictive": pred, "size": size}, arrays
 
-    y_tr, y_te = y_tr.astype(np.float64), y_te.astype(np.float64)
-    scale = target_scale(meta)
-    tau2 = _tau2(tau2_draws, theta.shape[0])
-    nan = float("nan")
+
+def _assess_classification(
+    spec: MLPSpec, theta: np.ndarray, theta_bar: np.ndarray, split: dict[str, np.ndarray]
+) -> tuple[dict, dict, dict[str, np.ndarray]]:
+    """Point and predictive metrics and the test arrays of a classifier's draws."""
+    task = "classification"
+    x_tr, x_te = np.asarray(split["X_train"]), np.asarray(split["X_test"])
+    y_tr = np.asarray(split["y_train"]).astype(np.int64)
+    y_te = np.asarray(split["y_test"]).astype(np.int64)
+    point: dict = {}
+    pred: dict = {}
+    p_tr, p_te = (
+        _point_output(spec, task, theta_bar, x_tr),
+        _point_output(spec, task, theta_bar, x_te),
+    )
+    q_tr, q_te = _mean_output(spec, task, theta, x_tr), _mean_output(spec, task, theta, x_te)
+    for out, ptr, pte in ((point, p_tr, p_te), (pred, q_tr, q_te)):
+        out.update(
+            acc_train=accuracy(ptr, y_tr),
+            acc_test=accuracy(pte, y_te),
+            nll_test=class_nll(pte, y_te),
+            brier_test=brier(pte, y_te),
+            ece_test=ece(pte, y_te),
+        )
+    return point, pred, {"y_true": y_te, "point_probs": p_te, "pred_probs": q_te}
+
+
+_NO_NOISE = dict.fromkeys(("coverage95_test", "width95_test", "nll_test", "crps_test"), math.nan)
+
+
+def _rmse_pair(
+    pred_tr: np.ndarray, y_tr: np.ndarray, pred_te: np.ndarray, y_te: np.ndarray, scale: float
+) -> dict:
+    """RMSE on the training and test set, on the modelled and the original scale."""
+    out = {"rmse_train": rmse(pred_tr, y_tr), "rmse_test": rmse(pred_te, y_te)}
+    out["rmse_train_original"] = out["rmse_train"] * scale
+    out["rmse_test_original"] = out["rmse_test"] * scale
+    return out
+
+
+def _assess_regression(
+    spec: MLPSpec,
+    theta: np.ndarray,
+    theta_bar: np.ndarray,
+    tau2: np.ndarray | None,
+    split: dict[str, np.ndarray],
+    scale: float,
+    seed: int,
+    crps_pairs: int,
+) -> tuple[dict, dict, dict[str, np.ndarray]]:
+    """Point and predictive metrics and the test arrays of a regression network's draws."""
+    task = "regression"
+    x_tr, x_te = np.asarray(split["X_train"]), np.asarray(split["X_test"])
+    y_tr = np.asarray(split["y_train"]).astype(np.float64)
+    y_te = np.asarray(split["y_test"]).astype(np.float64)
     # point estimate
     mu_tr = _point_output(spec, task, theta_bar, x_tr)
     mu_te = _point_output(spec, task, theta_bar, x_te)
-    point = {
-        "rmse_train": rmse(mu_tr, y_tr),
-        "rmse_test": rmse(mu_te, y_te),
-    }
-    point["rmse_train_original"] = point["rmse_train"] * scale
-    point["rmse_test_original"] = point["rmse_test"] * scale
+    point = _rmse_pair(mu_tr, y_tr, mu_te, y_te, scale)
     if tau2 is None:
-        point.update(coverage95_test=nan, width95_test=nan, nll_test=nan, crps_test=nan)
+        point.update(_NO_NOISE)
     else:
         t_bar = float(tau2.mean())
         half = _Z975 * np.sqrt(t_bar)
@@ -396,12 +428,10 @@ def assess_posterior(
     m_tr = _mean_output(spec, task, theta, x_tr)
     mus = _draw_means(spec, theta, x_te)
     pred_mean = mus.mean(axis=0)
-    pred = {"rmse_train": rmse(m_tr, y_tr), "rmse_test": rmse(pred_mean, y_te)}
-    pred["rmse_train_original"] = pred["rmse_train"] * scale
-    pred["rmse_test_original"] = pred["rmse_test"] * scale
+    pred = _rmse_pair(m_tr, y_tr, pred_mean, y_te, scale)
     if tau2 is None:
         lo = hi = np.full(y_te.shape, np.nan)
-        pred.update(coverage95_test=nan, width95_test=nan, nll_test=nan, crps_test=nan)
+        pred.update(_NO_NOISE)
     else:
         lo, hi = mixture_quantiles(mus, tau2)
         pred.update(
@@ -420,7 +450,7 @@ def assess_posterior(
         "mean_lower95": m_lo,
         "mean_upper95": m_hi,
     }
-    return {"point": point, "predictive": pred, "size": size}, arrays
+    return point, pred, arrays
 
 
 def point_metrics(
@@ -487,9 +517,3 @@ def headline_errors(
         return {"point": rmse(point, yy), "predictive": rmse(pred, yy)}
     yy = yy.astype(np.int64)
     return {"point": accuracy(point, yy), "predictive": accuracy(pred, yy)}
-
-
-def evaluate_posterior(*args: Any, **kwargs: Any) -> dict:
-    """The metrics of :func:`assess_posterior` (same arguments), without the arrays."""
-    metrics, _ = assess_posterior(*args, **kwargs)
-    return metrics
