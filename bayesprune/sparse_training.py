@@ -163,7 +163,7 @@ def _check_method(method: str, final_sparsity: float | None) -> None:
 def train_method(
     method: str,
     split: Mapping[str, Any],
-    network: Mapping[str, Any],
+    network: mn.MaskedNetworkSpec,
     train: TrainSettings,
     gate: GateSettings | None = None,
     *,
@@ -178,8 +178,7 @@ def train_method(
     """Train one method (see the module docstring) and return history, summary and model.
 
     ``split``: ``X_train``, ``y_train``, ``X_test``, ``y_test`` (float32 arrays ``(N, D)`` or
-    ``(N, C, H, W)``; int class labels). ``network``: the masked network's config
-    (:func:`bayesprune.masked_networks.build_network`). ``gate`` (default
+    ``(N, C, H, W)``; int class labels). ``network``: the masked network. ``gate`` (default
     :class:`GateSettings`): also the ungated methods' rate (the first). ``final_sparsity``: the
     target of ``gradual_magnitude`` and ``oneshot_magnitude``; ``oneshot_epoch`` (default
     ``max(1, epochs // 2)``): the epoch at whose end ``oneshot_magnitude`` prunes. ``seed``
@@ -210,7 +209,7 @@ def train_method(
 
 def _setup(
     split: Mapping[str, Any],
-    network: Mapping[str, Any],
+    network: mn.MaskedNetworkSpec,
     lr: float,
     n_classes: int | None,
     seed: int,

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from bayesprune.bayes_factor import GateSettings, check_rates
+from bayesprune.masked_networks import MaskedNetworkSpec
 from bayesprune.sparse_training import TrainSettings, train_method
 
 COLUMNS = (
@@ -167,7 +168,7 @@ def _row(final: Mapping[str, Any], gated: bool = False, **extra: Any) -> dict[st
 
 def run_tradeoff(
     split: Mapping[str, Any],
-    network: Mapping[str, Any],
+    network: MaskedNetworkSpec,
     settings: TradeoffSettings,
     seed: int,
     *,
@@ -179,7 +180,7 @@ def run_tradeoff(
     """Run the study for one seed (see the module docstring); one row per run (:data:`COLUMNS`).
 
     ``split``: ``X_train``, ``y_train``, ``X_test``, ``y_test``; ``network``: the masked
-    network's config.
+    network.
     """
 
     def run(method: str, gate: GateSettings | None = None, **kw: Any) -> dict[str, Any]:

@@ -25,10 +25,11 @@ from pathlib import Path
 import numpy as np
 
 from bayesprune.bayes_factor import GateSettings
+from bayesprune.masked_networks import MaskedNetworkSpec
 from bayesprune.sparse_training import METHODS, TrainSettings, train_method
 
 MNIST = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets" / "mnist"
-LENET = {"kind": "mlp", "hidden": [300, 100], "hidden_activation": "relu"}
+LENET = MaskedNetworkSpec("mlp", (300, 100), hidden_activation="relu")
 
 
 def read_idx_gz(path: Path) -> np.ndarray:

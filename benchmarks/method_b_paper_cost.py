@@ -21,6 +21,7 @@ import time
 
 import numpy as np
 
+from bayesprune.masked_networks import MaskedNetworkSpec
 from bayesprune.sparse_training import METHODS, TrainSettings, train_method
 
 PAPER = {
@@ -28,12 +29,12 @@ PAPER = {
     "mnist / fashion_mnist": (
         (1, 28, 28),
         60_000,
-        {"kind": "mlp", "hidden": [300, 100], "hidden_activation": "relu"},
+        MaskedNetworkSpec("mlp", (300, 100), hidden_activation="relu"),
     ),
     "cifar10": (
         (3, 32, 32),
         50_000,
-        {"kind": "cnn", "channels": [32, 64], "hidden": [128], "hidden_activation": "relu"},
+        MaskedNetworkSpec("cnn", (128,), (32, 64), hidden_activation="relu"),
     ),
 }
 EPOCHS_PER_RUN = 25  # config/paper.yaml method_b.train.epochs

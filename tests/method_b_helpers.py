@@ -28,7 +28,7 @@ def digits_split(n: int = 500, n_train: int = 400) -> dict[str, np.ndarray]:
 
 def small_model(seed: int = 0) -> mn.MaskedNetwork:
     torch.manual_seed(seed)
-    return mn.build_network({"kind": "mlp", "hidden": [16, 8]}, (1, 8, 8), 10)
+    return mn.build_network(mn.MaskedNetworkSpec("mlp", (16, 8)), (1, 8, 8), 10)
 
 
 def trained_model(split: dict[str, np.ndarray], epochs: int = 3) -> mn.MaskedNetwork:
@@ -60,7 +60,7 @@ def run(
     return train_method(
         method,
         split,
-        network,
+        mn.MaskedNetworkSpec.from_params(network),
         TrainSettings(epochs, batch_size, lr),
         GateSettings(**gate),
         seed=seed,

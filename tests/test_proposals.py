@@ -29,7 +29,7 @@ def test_random_proposal_removes_ceil_rate_alive_uniformly() -> None:
     assert pp.removal_count(10, 0.75) == 8 and pp.removal_count(1, 0.75) == 0
     # uniform: every entry of a layer is removed with frequency ~ rate
     torch.manual_seed(0)
-    one = mn.build_network({"kind": "mlp", "hidden": []}, (10,), 2)  # 20 weights
+    one = mn.build_network(mn.MaskedNetworkSpec("mlp", ()), (10,), 2)  # 20 weights
     g = torch.Generator().manual_seed(123)
     counts = torch.zeros(20)
     reps = 2000

@@ -2,6 +2,7 @@
 
 from bayesprune.data import load_split
 from bayesprune.io import logged, write_csv
+from bayesprune.masked_networks import MaskedNetworkSpec
 from bayesprune.networks import resolve_device
 from bayesprune.tradeoff import TradeoffSettings, run_tradeoff
 
@@ -9,7 +10,7 @@ with logged(snakemake.log[0]) as log:
     arrays, meta = load_split(snakemake.input.npz, snakemake.input.meta)
     study = run_tradeoff(
         arrays,
-        snakemake.params.network,
+        MaskedNetworkSpec.from_params(snakemake.params.network),
         TradeoffSettings.from_params(snakemake.params.settings),
         seed=snakemake.params.seed,
         n_classes=meta["n_outputs"],

@@ -2,6 +2,7 @@
 
 from bayesprune.data import load_split
 from bayesprune.io import logged, read_json, write_csv, write_json
+from bayesprune.masked_networks import MaskedNetworkSpec
 from bayesprune.networks import resolve_device
 from bayesprune.sparse_training import MethodBSettings, train_method
 
@@ -12,7 +13,7 @@ with logged(snakemake.log[0]) as log:
     result = train_method(
         snakemake.wildcards.method,
         arrays,
-        snakemake.params.network,
+        MaskedNetworkSpec.from_params(snakemake.params.network),
         settings.train,
         settings.gate,
         n_classes=meta["n_outputs"],
