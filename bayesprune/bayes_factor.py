@@ -278,7 +278,6 @@ class Gate:
         t0 = time.perf_counter()
         s = self.settings
         scale = s.scale(len(self.X))
-        log_beta = math.log(s.beta)
         now = mn.sparsity(model)
         out: dict[str, Any] = {"train": current}
         tried: list[tuple[float, float]] = []
@@ -298,7 +297,7 @@ class Gate:
                 log_bf_prior=bf.log_bf_prior,
             )  # fmt: skip
             tried.append((r, bf.log_bf))
-            if bf.log_bf > log_beta:
+            if bf.accept(s.beta):
                 prune_(model, proposal, optimizer)
                 out.update(accepted=True, rate=r, train=bf.proposed)
                 break
