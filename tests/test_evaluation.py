@@ -9,6 +9,7 @@ import pytest
 from scipy import integrate, stats
 
 from bayesprune import evaluation as ev
+from bayesprune import mixtures
 from bayesprune.networks import MLPSpec, sparse_bytes
 
 REG = MLPSpec((2, 3, 1), "tanh")  # P = 6 + 3 + 3 + 1 = 13; output bias is index 12
@@ -111,14 +112,14 @@ def test_mixture_crps_and_quantiles() -> None:
         return lambda t: np.mean(stats.norm.cdf(t, mus[:, n], np.sqrt(tau2)))
 
     num = np.mean([_crps_numeric(cdf_n(n), y[n], -30, 30) for n in range(3)])
-    assert ev.mixture_crps(y, mus, tau2) == pytest.approx(num, rel=1e-6)
+    assert mixtures.mixture_crps(y, mus, tau2) == pytest.approx(num, rel=1e-6)
     # subsampled between-component term: unbiased estimate, close for many draws
     mus_big = rng.normal(size=(600, 3))
     tau_big = rng.uniform(0.2, 1.0, size=600)
-    exact = ev.mixture_crps(y, mus_big, tau_big, crps_pairs=600)
-    approx = ev.mixture_crps(y, mus_big, tau_big, seed=3, crps_pairs=150)
+    exact = mixtures.mixture_crps(y, mus_big, tau_big, crps_pairs=600)
+    approx = mixtures.mixture_crps(y, mus_big, tau_big, seed=3, crps_pairs=150)
     assert approx == pytest.approx(exact, rel=0.03)
-    q = ev.mixture_quantiles(mus, tau2)
+    q = mixtures.mixture_quantiles(mus, tau2)
     for n in range(3):
         assert cdf_n(n)(q[0, n]) == pytest.approx(0.025, abs=1e-9)
         assert cdf_n(n)(q[1, n]) == pytest.approx(0.975, abs=1e-9)
