@@ -259,16 +259,3 @@ def align(
         perms[layer] = perms[layer][rows, np.repeat(cp, n, axis=0)]
         signs[layer] = signs[layer][rows, np.repeat(cp, n, axis=0)] * cs
     return Alignment(out.reshape(shape), out.mean(axis=0), perms, signs, iterations, converged)
-
-
-def random_symmetry(spec: MLPSpec, theta: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Every draw ``(S, P)`` relabelled by its own random permutation and (where the
-    activation has one) random sign flips: the same functions, scrambled copies."""
-    out = np.asarray(theta, dtype=np.float64)
-    signed = spec.hidden_activation in SIGNED
-    for layer in range(spec.n_layers - 1):
-        h = spec.sizes[layer + 1]
-        perm = np.argsort(rng.random((out.shape[0], h)), axis=1)
-        sign = rng.choice([-1, 1], size=perm.shape) if signed else np.ones_like(perm)
-        out = apply_symmetry(spec, out, layer, perm, sign)
-    return out

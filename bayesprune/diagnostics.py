@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -41,6 +42,7 @@ from scipy.stats import rankdata
 from bayesprune import networks
 from bayesprune.arviz_setup import az
 from bayesprune.networks import MLPSpec
+from bayesprune.posterior import mask_of
 
 RHAT_THRESHOLD = 1.01
 SINGLE_CHAIN_NOTE = "single chain: split R-hat across chains is undefined and reported as NaN"
@@ -204,15 +206,9 @@ def _attr(idata: az.InferenceData, key: str) -> object:
     return (getattr(idata, "attrs", None) or {}).get(key)
 
 
-def _mask_of(idata: az.InferenceData, pruned: np.ndarray | Sequence[int] | None) -> np.ndarray:
-    if pruned is not None:
-        return np.asarray(pruned, dtype=np.int64)
-    raw = _attr(idata, "mask")
-    if raw is None:
-        return np.zeros(0, dtype=np.int64)
-    if isinstance(raw, str):
-        raw = json.loads(raw)
-    return np.asarray(raw, dtype=np.int64).reshape(-1)
+def _mask(idata: az.InferenceData, pruned: np.ndarray | Sequence[int] | None) -> np.ndarray:
+    """``pruned`` as indices, or (``None``) the mask stored in the posterior's attributes."""
+    return mask_of(idata) if pruned is None else np.asarray(pruned, dtype=np.int64)
 
 
 def _theta(idata: az.InferenceData) -> np.ndarray:
@@ -238,7 +234,7 @@ def per_parameter_table(
     if names is None or len(names) != n_params:
         names = [f"theta[{i}]" for i in range(n_params)]
     mask = np.zeros(n_params, dtype=bool)
-    mask[_mask_of(idata, pruned)] = True
+    mask[_mask(idata, pruned)] = True
     flat = theta.reshape(-1, n_params)
     constant = np.ptp(flat, axis=0) == 0
     excluded = constant | mask
@@ -359,13 +355,34 @@ def diagnose(
     n_chains, n_draws, n_params = theta.shape
     if n_params != spec.n_params:
         raise ValueError(f"posterior has {n_params} parameters, network needs {spec.n_params}")
-    mask = _mask_of(idata, pruned)
+    mask = _mask(idata, pruned)
     table = param_table if param_table is not None else per_parameter_table(idata, mask)
+    stats = idata.sample_stats if "sample_stats" in idata.groups() else None
+    th = theta.copy()
+    if mask.size:
+        th[..., mask] = 0.0
+    out = {
+        "parameter": _parameter_space(table, mask, n_params, rhat_threshold),
+        "function": _function_space(stats, spec, task, th, X_points, y_points, rhat_threshold),
+        "acceptance": [float(a) for a in _acceptance(idata, stats)],
+        "n_chains": int(n_chains),
+        "n_draws": int(n_draws),
+        "rhat_threshold": rhat_threshold,
+        "notes": [SINGLE_CHAIN_NOTE] if n_chains < 2 else [],
+    }
+    if stats is not None and "diverging" in stats:
+        out["divergences"] = (
+            stats["diverging"].transpose("chain", "draw").values.sum(axis=1).astype(int).tolist()
+        )
+    return out
+
+
+def _parameter_space(
+    table: pd.DataFrame, mask: np.ndarray, n_params: int, rhat_threshold: float
+) -> dict:
+    """Summary of the per-parameter table, counts, and ``tau2``'s own diagnostics."""
     ptab = table[table["index"] >= 0]
     diag = ptab[~ptab["excluded"].astype(bool)]
-    notes: list[str] = []
-    if n_chains < 2:
-        notes.append(SINGLE_CHAIN_NOTE)
     parameter = summarise_parameters(table, rhat_threshold)
     parameter |= {
         "n_params": int(n_params),
@@ -377,18 +394,27 @@ def diagnose(
     if len(tau_rows):
         r = tau_rows.iloc[0]
         parameter["tau2"] = {k: float(r[k]) for k in ("rhat", "ess_bulk", "ess_tail", "mcse_mean")}
+    return parameter
 
+
+def _function_space(
+    stats: Any,
+    spec: MLPSpec,
+    task: str,
+    theta: np.ndarray,
+    X_points: np.ndarray,
+    y_points: np.ndarray | None,
+    rhat_threshold: float,
+) -> dict:
+    """Diagnostics of ``loglik``, ``lp`` and the predictions at the fixed points of the
+    (masked) draws ``theta``."""
     function: dict = {}
-    stats = idata.sample_stats if "sample_stats" in idata.groups() else None
     for key in ("loglik", "lp"):
         if stats is not None and key in stats:
             function[key] = _scalar(stats[key].transpose("chain", "draw").values)
-    th = theta.copy()
-    if mask.size:
-        th[..., mask] = 0.0
     x = np.asarray(X_points)
     if x.shape[0] > 0:
-        pred, quantity = prediction_quantity(spec, task, th, x, y_points)
+        pred, quantity = prediction_quantity(spec, task, theta, x, y_points)
         flat = pred.reshape(-1, pred.shape[-1])
         varying = np.flatnonzero(np.ptp(flat, axis=0) > 0)
         s = _stats(pred[:, :, varying])
@@ -397,28 +423,16 @@ def diagnose(
             "n_points": int(pred.shape[-1]),
             "n_diagnosed": int(varying.size),
         }
+    return function
 
-    # exact per-chain counts of the sampler (every post-burn-in iteration) when recorded;
-    # the stored, thinned flags only as a fallback
+
+def _acceptance(idata: az.InferenceData, stats: Any) -> list:
+    """Exact per-chain acceptance rates of the sampler (every post-burn-in iteration) when
+    recorded; the stored, thinned flags only as a fallback."""
     raw = _attr(idata, "acceptance_rate")
     if raw is not None:
-        acceptance = json.loads(raw) if isinstance(raw, str) else np.atleast_1d(raw).tolist()
-    elif stats is not None and "accepted" in stats:
+        return json.loads(raw) if isinstance(raw, str) else np.atleast_1d(raw).tolist()
+    if stats is not None and "accepted" in stats:
         acc = stats["accepted"].transpose("chain", "draw").values.astype(np.float64)
-        acceptance = acc.mean(axis=1).tolist()
-    else:
-        acceptance = []
-    out = {
-        "parameter": parameter,
-        "function": function,
-        "acceptance": [float(a) for a in acceptance],
-        "n_chains": int(n_chains),
-        "n_draws": int(n_draws),
-        "rhat_threshold": rhat_threshold,
-        "notes": notes,
-    }
-    if stats is not None and "diverging" in stats:
-        out["divergences"] = (
-            stats["diverging"].transpose("chain", "draw").values.sum(axis=1).astype(int).tolist()
-        )
-    return out
+        return acc.mean(axis=1).tolist()
+    return []

@@ -39,18 +39,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
-from numba import njit
-from scipy.special import logsumexp, ndtr, ndtri
 
 from bayesprune import networks
+from bayesprune.mixtures import (
+    gaussian_crps,
+    gaussian_nll,
+    mixture_crps,
+    mixture_nll,
+    mixture_quantiles,
+)
 from bayesprune.networks import MLPSpec
 
 TASKS = ("regression", "classification")
 _Z975 = 1.959963984540054
-_LOG_2PI = float(np.log(2 * np.pi))
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -121,154 +124,6 @@ def _draw_means(spec: MLPSpec, theta: np.ndarray, x: np.ndarray, chunk: int = 25
 # ----------------------------------------------------------------------------- regression
 def rmse(pred: np.ndarray, y: np.ndarray) -> float:
     return float(np.sqrt(np.mean((np.asarray(pred) - np.asarray(y)) ** 2)))
-
-
-def gaussian_nll(y: np.ndarray, mu: np.ndarray, var: float | np.ndarray) -> float:
-    """Mean negative log density of ``y`` under ``N(mu, var)``."""
-    return float(np.mean(0.5 * (_LOG_2PI + np.log(var)) + 0.5 * (y - mu) ** 2 / var))
-
-
-def _abs_normal_mean(m: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """``E|X|`` for ``X ~ N(m, v)``: ``2 sd phi(m/sd) + m (2 Phi(m/sd) - 1)``."""
-    sd = np.sqrt(v)
-    z = m / sd
-    return 2 * sd * np.exp(-0.5 * z**2) / np.sqrt(2 * np.pi) + m * (2 * ndtr(z) - 1)
-
-
-@njit(error_model="numpy", cache=True, fastmath={"contract", "reassoc", "nsz", "arcp"})
-def _pair_abs_mean(ms: np.ndarray, ts: np.ndarray) -> np.ndarray:
-    """Mean over component pairs ``i < j`` of ``E|X_i - X_j|``, ``X ~ N(ms[:, n], ts)``, per
-    point ``n`` (:func:`_abs_normal_mean` of the difference, compiled: one pass per pair)."""
-    k, n_pts = ms.shape
-    off = np.zeros(n_pts)
-    c = 2.0 / math.sqrt(2.0 * math.pi)
-    r2 = 1.0 / math.sqrt(2.0)
-    for i in range(k):
-        a = ms[i]
-        for j in range(i + 1, k):
-            b = ms[j]
-            sd = math.sqrt(ts[i] + ts[j])
-            inv = 1.0 / sd
-            for n in range(n_pts):
-                m = a[n] - b[n]
-                z = m * inv
-                off[n] += c * sd * math.exp(-0.5 * z * z) + m * math.erf(z * r2)
-    return off / max(k * (k - 1) // 2, 1)
-
-
-def gaussian_crps(y: np.ndarray, mu: np.ndarray, var: float | np.ndarray) -> float:
-    """Mean CRPS of ``N(mu, var)`` at ``y`` (closed form)."""
-    sd = np.sqrt(var)
-    z = (y - mu) / sd
-    pdf = np.exp(-0.5 * z**2) / np.sqrt(2 * np.pi)
-    return float(np.mean(sd * (z * (2 * ndtr(z) - 1) + 2 * pdf - 1 / np.sqrt(np.pi))))
-
-
-def mixture_nll(y: np.ndarray, mu: np.ndarray, tau2: np.ndarray) -> float:
-    """Mean ``-log (1/S) sum_s N(y_n; mu[s, n], tau2[s])`` over points; ``mu`` is ``(S, N)``."""
-    t = tau2[:, None]
-    logp = -0.5 * (_LOG_2PI + np.log(t)) - 0.5 * (y[None, :] - mu) ** 2 / t
-    return float(-np.mean(logsumexp(logp, axis=0) - np.log(mu.shape[0])))
-
-
-def mixture_quantiles(
-    mu: np.ndarray,
-    tau2: np.ndarray,
-    probs: Sequence[float] = (0.025, 0.975),
-    tol: float = 1e-10,
-    max_iter: int = 100,
-) -> np.ndarray:
-    """Quantiles ``(len(probs), N)`` of the equal-weight mixtures ``N(mu[:, n], tau2)``.
-
-    Root of the exact mixture CDF by safeguarded Newton (bisection whenever a Newton step
-    leaves the bracket), compiled, one point at a time. The bracket starts at the smallest /
-    largest component quantile, which always contains the mixture quantile; the first guess is
-    the moment-matched Gaussian's quantile clipped into it; iteration stops when a step is
-    below ``tol`` times the components' largest sd.
-    """
-    sd = np.sqrt(np.asarray(tau2, dtype=np.float64))
-    m = np.ascontiguousarray(np.asarray(mu, dtype=np.float64).T)  # (N, S)
-    out = np.empty((len(probs), m.shape[0]))
-    for j, p in enumerate(probs):
-        out[j] = _mixture_quantile(
-            m, sd, float(p), float(ndtri(p)), tol * float(sd.max()), max_iter
-        )
-    return out
-
-
-@njit(error_model="numpy", cache=True)
-def _mixture_quantile(
-    m: np.ndarray, sd: np.ndarray, p: float, zp: float, eps: float, max_iter: int
-) -> np.ndarray:
-    n_pts, S = m.shape
-    out = np.empty(n_pts)
-    inv_sd = 1.0 / sd
-    mean_var = np.mean(sd * sd)
-    r2 = 1.0 / math.sqrt(2.0)
-    c = 1.0 / math.sqrt(2.0 * math.pi)
-    for n in range(n_pts):
-        row = m[n]
-        lo = np.inf
-        hi = -np.inf
-        for s in range(S):
-            q = row[s] + sd[s] * zp
-            lo = min(lo, q)
-            hi = max(hi, q)
-        mean = np.mean(row)
-        moment_sd = math.sqrt(np.mean((row - mean) ** 2) + mean_var)
-        x = min(max(mean + moment_sd * zp, lo), hi)
-        for _ in range(max_iter):
-            g = 0.0
-            dens = 0.0
-            for s in range(S):
-                z = (x - row[s]) * inv_sd[s]
-                g += 0.5 * math.erfc(-z * r2)
-                dens += math.exp(-0.5 * z * z) * c * inv_sd[s]
-            g = g / S - p
-            dens /= S
-            if g < 0:
-                lo = x
-            else:
-                hi = x
-            newton = x - g / dens
-            if math.isfinite(newton) and lo < newton < hi:
-                x_new = newton
-            else:
-                x_new = 0.5 * (lo + hi)
-            moving = abs(x_new - x) > eps
-            x = x_new
-            if not moving:
-                break
-        out[n] = x
-    return out
-
-
-def mixture_crps(
-    y: np.ndarray,
-    mu: np.ndarray,
-    tau2: np.ndarray,
-    seed: int = 0,
-    crps_pairs: int = 200,
-) -> float:
-    """Mean CRPS of the equal-weight Gaussian mixtures ``N(mu[:, n], tau2)`` at ``y``.
-
-    First term exact; the between-component term exact when ``S <= crps_pairs``, otherwise an
-    unbiased estimate from a seeded subsample of ``crps_pairs`` components (exact diagonal plus
-    the subsample's off-diagonal mean).
-    """
-    n_draws, n_pts = mu.shape
-    term1 = _abs_normal_mean(y[None, :] - mu, tau2[:, None]).mean(axis=0)
-    diag = _abs_normal_mean(np.zeros(1), 2 * tau2).mean()  # E|X_s - X_s'| for s = t
-    if n_draws == 1:
-        return float(np.mean(term1 - 0.5 * diag))
-    sub = np.arange(n_draws)
-    if n_draws > crps_pairs:
-        sub = np.sort(np.random.default_rng(seed).choice(n_draws, crps_pairs, replace=False))
-    off = _pair_abs_mean(
-        np.ascontiguousarray(mu[sub], dtype=np.float64), np.asarray(tau2[sub], np.float64)
-    )
-    term2 = diag / n_draws + (n_draws - 1) / n_draws * off
-    return float(np.mean(term1 - 0.5 * term2))
 
 
 # ----------------------------------------------------------------------------- classification
@@ -345,44 +200,77 @@ def assess_posterior(
     """
     _check_task(task)
     theta, theta_bar = _prepare(theta_draws, pruned)
-    x_tr, y_tr = np.asarray(split["X_train"]), np.asarray(split["y_train"])
-    x_te, y_te = np.asarray(split["X_test"]), np.asarray(split["y_test"])
     size = size_metrics(spec, pruned)
     if task == "classification":
-        y_tr, y_te = y_tr.astype(np.int64), y_te.astype(np.int64)
-        point: dict = {}
-        pred: dict = {}
-        p_tr, p_te = (
-            _point_output(spec, task, theta_bar, x_tr),
-            _point_output(spec, task, theta_bar, x_te),
+        point, pred, arrays = _assess_classification(spec, theta, theta_bar, split)
+    else:
+        tau2 = _tau2(tau2_draws, theta.shape[0])
+        point, pred, arrays = _assess_regression(
+            spec, theta, theta_bar, tau2, split, target_scale(meta), seed, crps_pairs
         )
-        q_tr, q_te = _mean_output(spec, task, theta, x_tr), _mean_output(spec, task, theta, x_te)
-        for out, ptr, pte in ((point, p_tr, p_te), (pred, q_tr, q_te)):
-            out.update(
-                acc_train=accuracy(ptr, y_tr),
-                acc_test=accuracy(pte, y_te),
-                nll_test=class_nll(pte, y_te),
-                brier_test=brier(pte, y_te),
-                ece_test=ece(pte, y_te),
-            )
-        arrays = {"y_true": y_te, "point_probs": p_te, "pred_probs": q_te}
-        return {"point": point, "predictive": pred, "size": size}, arrays
+    return {"point": point, "predictive": pred, "size": size}, arrays
 
-    y_tr, y_te = y_tr.astype(np.float64), y_te.astype(np.float64)
-    scale = target_scale(meta)
-    tau2 = _tau2(tau2_draws, theta.shape[0])
-    nan = float("nan")
+
+def _assess_classification(
+    spec: MLPSpec, theta: np.ndarray, theta_bar: np.ndarray, split: dict[str, np.ndarray]
+) -> tuple[dict, dict, dict[str, np.ndarray]]:
+    """Point and predictive metrics and the test arrays of a classifier's draws."""
+    task = "classification"
+    x_tr, x_te = np.asarray(split["X_train"]), np.asarray(split["X_test"])
+    y_tr = np.asarray(split["y_train"]).astype(np.int64)
+    y_te = np.asarray(split["y_test"]).astype(np.int64)
+    point: dict = {}
+    pred: dict = {}
+    p_tr, p_te = (
+        _point_output(spec, task, theta_bar, x_tr),
+        _point_output(spec, task, theta_bar, x_te),
+    )
+    q_tr, q_te = _mean_output(spec, task, theta, x_tr), _mean_output(spec, task, theta, x_te)
+    for out, ptr, pte in ((point, p_tr, p_te), (pred, q_tr, q_te)):
+        out.update(
+            acc_train=accuracy(ptr, y_tr),
+            acc_test=accuracy(pte, y_te),
+            nll_test=class_nll(pte, y_te),
+            brier_test=brier(pte, y_te),
+            ece_test=ece(pte, y_te),
+        )
+    return point, pred, {"y_true": y_te, "point_probs": p_te, "pred_probs": q_te}
+
+
+_NO_NOISE = dict.fromkeys(("coverage95_test", "width95_test", "nll_test", "crps_test"), math.nan)
+
+
+def _rmse_pair(
+    pred_tr: np.ndarray, y_tr: np.ndarray, pred_te: np.ndarray, y_te: np.ndarray, scale: float
+) -> dict:
+    """RMSE on the training and test set, on the modelled and the original scale."""
+    out = {"rmse_train": rmse(pred_tr, y_tr), "rmse_test": rmse(pred_te, y_te)}
+    out["rmse_train_original"] = out["rmse_train"] * scale
+    out["rmse_test_original"] = out["rmse_test"] * scale
+    return out
+
+
+def _assess_regression(
+    spec: MLPSpec,
+    theta: np.ndarray,
+    theta_bar: np.ndarray,
+    tau2: np.ndarray | None,
+    split: dict[str, np.ndarray],
+    scale: float,
+    seed: int,
+    crps_pairs: int,
+) -> tuple[dict, dict, dict[str, np.ndarray]]:
+    """Point and predictive metrics and the test arrays of a regression network's draws."""
+    task = "regression"
+    x_tr, x_te = np.asarray(split["X_train"]), np.asarray(split["X_test"])
+    y_tr = np.asarray(split["y_train"]).astype(np.float64)
+    y_te = np.asarray(split["y_test"]).astype(np.float64)
     # point estimate
     mu_tr = _point_output(spec, task, theta_bar, x_tr)
     mu_te = _point_output(spec, task, theta_bar, x_te)
-    point = {
-        "rmse_train": rmse(mu_tr, y_tr),
-        "rmse_test": rmse(mu_te, y_te),
-    }
-    point["rmse_train_original"] = point["rmse_train"] * scale
-    point["rmse_test_original"] = point["rmse_test"] * scale
+    point = _rmse_pair(mu_tr, y_tr, mu_te, y_te, scale)
     if tau2 is None:
-        point.update(coverage95_test=nan, width95_test=nan, nll_test=nan, crps_test=nan)
+        point.update(_NO_NOISE)
     else:
         t_bar = float(tau2.mean())
         half = _Z975 * np.sqrt(t_bar)
@@ -396,12 +284,10 @@ def assess_posterior(
     m_tr = _mean_output(spec, task, theta, x_tr)
     mus = _draw_means(spec, theta, x_te)
     pred_mean = mus.mean(axis=0)
-    pred = {"rmse_train": rmse(m_tr, y_tr), "rmse_test": rmse(pred_mean, y_te)}
-    pred["rmse_train_original"] = pred["rmse_train"] * scale
-    pred["rmse_test_original"] = pred["rmse_test"] * scale
+    pred = _rmse_pair(m_tr, y_tr, pred_mean, y_te, scale)
     if tau2 is None:
         lo = hi = np.full(y_te.shape, np.nan)
-        pred.update(coverage95_test=nan, width95_test=nan, nll_test=nan, crps_test=nan)
+        pred.update(_NO_NOISE)
     else:
         lo, hi = mixture_quantiles(mus, tau2)
         pred.update(
@@ -420,7 +306,7 @@ def assess_posterior(
         "mean_lower95": m_lo,
         "mean_upper95": m_hi,
     }
-    return {"point": point, "predictive": pred, "size": size}, arrays
+    return point, pred, arrays
 
 
 def point_metrics(
@@ -487,9 +373,3 @@ def headline_errors(
         return {"point": rmse(point, yy), "predictive": rmse(pred, yy)}
     yy = yy.astype(np.int64)
     return {"point": accuracy(point, yy), "predictive": accuracy(pred, yy)}
-
-
-def evaluate_posterior(*args: Any, **kwargs: Any) -> dict:
-    """The metrics of :func:`assess_posterior` (same arguments), without the arrays."""
-    metrics, _ = assess_posterior(*args, **kwargs)
-    return metrics

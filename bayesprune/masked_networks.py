@@ -5,11 +5,12 @@ shape holding 0/1 values (same dtype as the weight, so ``weight * mask`` is one 
 Biases are never pruned and have no mask. Masks live in the module's ``state_dict``, so a
 saved network keeps its pruning pattern.
 
-The forward pass uses the weights as they are: the training code keeps pruned entries at
-exactly 0 by calling :func:`apply_masks` after every optimiser step (and by masking gradients
-before it), so no ``weight * mask`` product is needed in the forward pass.
+The forward pass uses the weights as they are: the training code
+(:mod:`bayesprune.sparse_training`) keeps pruned entries at exactly 0 by multiplying weights by
+their masks after every optimiser step (and gradients before it), so no ``weight * mask``
+product is needed in the forward pass.
 
-Network config (a plain dict, e.g. from the workflow config)::
+Network config (:class:`MaskedNetworkSpec`, from a dataset's ``network`` block)::
 
     {kind: mlp | cnn, hidden: [300, 100], channels: [32, 64], hidden_activation: relu}
 
@@ -24,7 +25,9 @@ Other keys (e.g. method A's ``output_activation``) are ignored; the output is al
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -82,55 +85,80 @@ def _activation(name: str) -> nn.Module:
         ) from None
 
 
+@dataclass(frozen=True)
+class MaskedNetworkSpec:
+    """A method-B network (the dataset's ``network`` config block; see the module docstring).
+
+    ``hidden`` defaults by kind: ``(300, 100)`` for ``mlp``, ``(256,)`` for ``cnn``.
+    """
+
+    kind: str = "mlp"
+    hidden: tuple[int, ...] | None = None
+    channels: tuple[int, ...] = (32, 64)
+    kernel_size: int = 3
+    hidden_activation: str = "relu"
+
+    def __post_init__(self) -> None:
+        if self.kind not in NETWORK_KINDS:
+            raise ValueError(f"network kind must be one of {NETWORK_KINDS}, got {self.kind!r}")
+        _activation(self.hidden_activation)  # validate early
+        if self.hidden is None:
+            object.__setattr__(self, "hidden", (300, 100) if self.kind == "mlp" else (256,))
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> MaskedNetworkSpec:
+        """From a network config block; other keys (method A's) are ignored."""
+        return cls(
+            kind=str(params.get("kind", "mlp")),
+            hidden=None if "hidden" not in params else tuple(int(h) for h in params["hidden"]),
+            channels=tuple(int(c) for c in params.get("channels", [32, 64])),
+            kernel_size=int(params.get("kernel_size", 3)),
+            hidden_activation=str(params.get("hidden_activation", "relu")),
+        )
+
+
 def build_network(
-    cfg: Mapping[str, Any], input_shape: Sequence[int], n_classes: int
+    spec: MaskedNetworkSpec, input_shape: Sequence[int], n_classes: int
 ) -> MaskedNetwork:
-    """Build the masked network described by ``cfg`` for inputs of ``input_shape``.
+    """Build the masked network ``spec`` describes for inputs of ``input_shape``.
 
     ``input_shape`` excludes the batch dimension: ``(D,)`` for feature vectors or
     ``(C, H, W)`` for images. The output layer has ``n_classes`` logits. Parameters are
     initialised by PyTorch's default initialisers, so seed the global RNG
     (``torch.manual_seed``) before calling for a reproducible network.
     """
-    kind = str(cfg.get("kind", "mlp"))
-    act = str(cfg.get("hidden_activation", "relu"))
-    _activation(act)  # validate early
     shape = tuple(int(s) for s in input_shape)
     if n_classes < 1:
         raise ValueError(f"n_classes must be positive, got {n_classes}")
-    if kind == "mlp":
-        hidden = [int(h) for h in cfg.get("hidden", [300, 100])]
-        features = nn.Sequential()
-        n_in = 1
-        for s in shape:
-            n_in *= s
-    elif kind == "cnn":
-        if len(shape) != 3:
-            raise ValueError(f"a cnn needs (C, H, W) inputs, got input_shape {shape}")
-        channels = [int(c) for c in cfg.get("channels", [32, 64])]
-        hidden = [int(h) for h in cfg.get("hidden", [256])]
-        kernel = int(cfg.get("kernel_size", 3))
-        c, h, w = shape
-        layers: list[nn.Module] = []
-        for c_out in channels:
-            if h < 2 or w < 2:
-                raise ValueError(f"input {shape} too small for {len(channels)} conv blocks")
-            layers += [
-                MaskedConv2d(c, c_out, kernel, padding=kernel // 2),
-                _activation(act),
-                nn.MaxPool2d(2),
-            ]
-            c, h, w = c_out, h // 2, w // 2
-        features = nn.Sequential(*layers)
-        n_in = c * h * w
+    if spec.kind == "mlp":
+        features, n_in = nn.Sequential(), math.prod(shape)
     else:
-        raise ValueError(f"network kind must be one of {NETWORK_KINDS}, got {kind!r}")
+        features, n_in = _conv_blocks(spec, shape)
     fc: list[nn.Module] = []
-    for width in hidden:
-        fc += [MaskedLinear(n_in, width), _activation(act)]
+    for width in spec.hidden or ():
+        fc += [MaskedLinear(n_in, width), _activation(spec.hidden_activation)]
         n_in = width
     fc.append(MaskedLinear(n_in, int(n_classes)))
     return MaskedNetwork(features, nn.Sequential(*fc))
+
+
+def _conv_blocks(spec: MaskedNetworkSpec, shape: tuple[int, ...]) -> tuple[nn.Sequential, int]:
+    """The ``cnn``'s conv blocks and the size of their flattened output."""
+    if len(shape) != 3:
+        raise ValueError(f"a cnn needs (C, H, W) inputs, got input_shape {shape}")
+    kernel = spec.kernel_size
+    c, h, w = shape
+    layers: list[nn.Module] = []
+    for c_out in spec.channels:
+        if h < 2 or w < 2:
+            raise ValueError(f"input {shape} too small for {len(spec.channels)} conv blocks")
+        layers += [
+            MaskedConv2d(c, c_out, kernel, padding=kernel // 2),
+            _activation(spec.hidden_activation),
+            nn.MaxPool2d(2),
+        ]
+        c, h, w = c_out, h // 2, w // 2
+    return nn.Sequential(*layers), c * h * w
 
 
 def masked_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
@@ -143,11 +171,6 @@ def prunable(model: nn.Module) -> list[tuple[str, torch.Tensor, torch.Tensor]]:
     return [(f"{name}.weight", m.weight, m.mask) for name, m in masked_layers(model)]
 
 
-def get_masks(model: nn.Module) -> dict[str, torch.Tensor]:
-    """A copy of every mask, keyed by weight name."""
-    return {name: mask.detach().clone() for name, _, mask in prunable(model)}
-
-
 @torch.no_grad()
 def set_masks(model: nn.Module, masks: Mapping[str, torch.Tensor]) -> None:
     """Replace the masks named in ``masks`` (weight name -> 0/1 tensor) and apply them."""
@@ -155,21 +178,6 @@ def set_masks(model: nn.Module, masks: Mapping[str, torch.Tensor]) -> None:
         if name in masks:
             mask.copy_(masks[name].to(mask))
             weight.mul_(mask)
-
-
-@torch.no_grad()
-def apply_masks(model: nn.Module) -> None:
-    """Zero every pruned weight in place (``weight *= mask``)."""
-    for _, weight, mask in prunable(model):
-        weight.mul_(mask)
-
-
-@torch.no_grad()
-def mask_gradients(model: nn.Module) -> None:
-    """Zero the gradient of every pruned weight in place (``grad *= mask``)."""
-    for _, weight, mask in prunable(model):
-        if weight.grad is not None:
-            weight.grad.mul_(mask)
 
 
 def n_weights(model: nn.Module) -> int:

@@ -103,7 +103,7 @@ def criterion_scores(
     return scores(draws, criterion, seed=seed)
 
 
-def n_to_prune(rate: float, n_eligible: int) -> int:
+def prune_count(rate: float, n_eligible: int) -> int:
     """``ceil(rate * n_eligible)``, robust to floating-point noise (0.7 * 10 gives 7, not 8)."""
     if not 0.0 <= rate <= 1.0:
         raise ValueError(f"pruning rate must lie in [0, 1], got {rate}")
@@ -150,7 +150,7 @@ def make_mask(
     else:
         layer = spec.param_layer()
         groups = [np.flatnonzero(elig & (layer == ell)) for ell in range(spec.n_layers)]
-    pruned = [prune_order(s, g)[: n_to_prune(rate, g.size)] for g in groups]
+    pruned = [prune_order(s, g)[: prune_count(rate, g.size)] for g in groups]
     return np.sort(np.concatenate(pruned).astype(np.int64))
 
 
@@ -215,21 +215,59 @@ def pruning_curve(
         raise ValueError(f"task must be regression or classification, got {task!r}")
     c = _criterion(criterion)
     d = _pooled(draws)
-    n_params = spec.n_params
     s = scores(d, c, seed=seed)
+    steps, masks = _curve_masks(spec, s, max_rate, n_points, scope, include_biases)
+    tau2 = None if tau2_draws is None else float(np.mean(tau2_draws))
+    errs, nlls = _masked_mean_errors(spec, task, d.mean(axis=0), masks, split, tau2, chunk)
+    n_pruned = np.array([len(m) for m in masks], dtype=np.int64)
+    frame = pd.DataFrame(
+        {
+            "criterion": c,
+            "scope": scope,
+            "step": steps.astype(np.int64),
+            "n_pruned": n_pruned,
+            "frac_pruned": n_pruned / spec.n_params,
+            "metric": "rmse" if task == "regression" else "error_rate",
+            "test_error": errs,
+            "test_nll": nlls,
+        }
+    )
+    if task == "regression":
+        frame["test_rmse_original"] = frame["test_error"] * target_scale(meta)
+    return frame
+
+
+def _curve_masks(
+    spec: MLPSpec,
+    s: np.ndarray,
+    max_rate: float,
+    n_points: int | None,
+    scope: str,
+    include_biases: bool,
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The curve's steps (parameters pruned) and the mask of each, from the scores ``s``."""
     elig = eligible(spec, include_biases)
     n_elig = int(elig.sum())
-    k_max = n_to_prune(max_rate, n_elig)
+    k_max = prune_count(max_rate, n_elig)
     steps = np.arange(k_max + 1)
     if n_points is not None and n_points < steps.size:
         steps = np.unique(np.round(np.linspace(0, k_max, max(int(n_points), 2))).astype(np.int64))
-    mean = d.mean(axis=0)
     if scope == "global":
         order = prune_order(s, np.flatnonzero(elig))
-        masks = [order[:k] for k in steps]
-    else:
-        masks = [make_mask(s, k / n_elig, spec, "layer", include_biases) for k in steps]
-    tau2 = None if tau2_draws is None else float(np.mean(tau2_draws))
+        return steps, [order[:k] for k in steps]
+    return steps, [make_mask(s, k / n_elig, spec, "layer", include_biases) for k in steps]
+
+
+def _masked_mean_errors(
+    spec: MLPSpec,
+    task: str,
+    mean: np.ndarray,
+    masks: list[np.ndarray],
+    split: dict[str, np.ndarray],
+    tau2: float | None,
+    chunk: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Test error and NLL of the mean network under every mask, ``chunk`` masks at a time."""
     x = np.asarray(split["X_test"])
     y = np.asarray(split["y_test"])
     errs, nlls = [], []
@@ -242,22 +280,7 @@ def pruning_curve(
         e, n = _curve_errors(task, out, y, tau2)
         errs.append(e)
         nlls.append(n)
-    n_pruned = np.array([len(m) for m in masks], dtype=np.int64)
-    frame = pd.DataFrame(
-        {
-            "criterion": c,
-            "scope": scope,
-            "step": steps.astype(np.int64),
-            "n_pruned": n_pruned,
-            "frac_pruned": n_pruned / n_params,
-            "metric": "rmse" if task == "regression" else "error_rate",
-            "test_error": np.concatenate(errs),
-            "test_nll": np.concatenate(nlls),
-        }
-    )
-    if task == "regression":
-        frame["test_rmse_original"] = frame["test_error"] * target_scale(meta)
-    return frame
+    return np.concatenate(errs), np.concatenate(nlls)
 
 
 def mask_to_dict(

@@ -28,7 +28,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bayesprune import bayes_factor as bf
+from bayesprune.bayes_factor import GateSettings, check_rates
+from bayesprune.masked_networks import MaskedNetworkSpec
+from bayesprune.sparse_training import TrainSettings, train_method
 
 COLUMNS = (
     "method",
@@ -80,6 +82,10 @@ class Variant:
             return 1.0 / n
         return float(self.likelihood_scale)
 
+    def gate(self, n: int) -> GateSettings:
+        """The gate of this variant for ``n`` training examples (summed likelihood, scaled)."""
+        return GateSettings(self.rates, self.beta, self.prior_sigma2, "sum", self.scale(n))
+
     @property
     def label(self) -> str:
         rates = ",".join(f"{r:g}" for r in self.rates)
@@ -120,13 +126,35 @@ def grid_variants(grid: Mapping[str, Any]) -> list[Variant]:
             raise ValueError(f"tradeoff grid: criterion must be one of {sorted(GATED_METHOD)}")
         for beta, rates, scale, s2 in combos:
             scale = scale if isinstance(scale, str) else float(scale)
-            v = Variant(crit, float(beta), bf.check_rates(rates), scale, float(s2))
+            v = Variant(crit, float(beta), check_rates(rates), scale, float(s2))
             if v not in out:
                 out.append(v)
     return out
 
 
 GATE_SETTINGS = ("beta", "rates", "likelihood_scale", "effective_sample_size", "prior_sigma2")
+
+
+@dataclass(frozen=True)
+class TradeoffSettings:
+    """The study's settings: training (``method_b.train``), the gated variants of the grid
+    (``method_b.tradeoff``), the fixed sparsities of the baselines and the one-shot epoch."""
+
+    train: TrainSettings
+    variants: tuple[Variant, ...]
+    baseline_sparsities: tuple[float, ...] = ()
+    oneshot_epoch: int | None = None
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> TradeoffSettings:
+        """From ``{"train": method_b.train, "grid": method_b.tradeoff without seeds}``."""
+        grid = params["grid"]
+        return cls(
+            train=TrainSettings.from_params(params["train"]),
+            variants=tuple(grid_variants(grid)),
+            baseline_sparsities=tuple(grid.get("baseline_sparsities", [])),
+            oneshot_epoch=grid.get("oneshot_epoch"),
+        )
 
 
 def _row(final: Mapping[str, Any], gated: bool = False, **extra: Any) -> dict[str, Any]:
@@ -139,14 +167,11 @@ def _row(final: Mapping[str, Any], gated: bool = False, **extra: Any) -> dict[st
 
 
 def run_tradeoff(
-    X_train: Any,
-    y_train: Any,
-    X_test: Any,
-    y_test: Any,
-    network_cfg: Mapping[str, Any],
-    train: Mapping[str, Any],
-    grid: Mapping[str, Any],
+    split: Mapping[str, Any],
+    network: MaskedNetworkSpec,
+    settings: TradeoffSettings,
     seed: int,
+    *,
     n_classes: int | None = None,
     device: str = "cpu",
     threads: int | None = None,
@@ -154,52 +179,26 @@ def run_tradeoff(
 ) -> pd.DataFrame:
     """Run the study for one seed (see the module docstring); one row per run (:data:`COLUMNS`).
 
-    ``train``: ``epochs``, ``batch_size``, ``lr``. ``grid``: the config's ``tradeoff`` block.
+    ``split``: ``X_train``, ``y_train``, ``X_test``, ``y_test``; ``network``: the masked
+    network.
     """
-    common = dict(
-        epochs=int(train["epochs"]),
-        batch_size=int(train["batch_size"]),
-        lr=float(train["lr"]),
-        seed=int(seed),
-        device=device,
-        threads=threads,
-        n_classes=n_classes,
-    )
-    n = len(X_train)
-    variants = grid_variants(grid)
-    rows: list[dict[str, Any]] = []
 
-    def say(text: str) -> None:
-        if log is not None:
-            log(text)
+    def run(method: str, gate: GateSettings | None = None, **kw: Any) -> dict[str, Any]:
+        return train_method(
+            method, split, network, settings.train, gate, n_classes=n_classes,
+            seed=int(seed), device=device, threads=threads, **kw,
+        ).final  # fmt: skip
 
-    _, dense = bf.run_method("unpruned", X_train, y_train, X_test, y_test, network_cfg, **common)
-    rows.append(_row(dense, variant="dense", matched=False))
+    say = log if log is not None else (lambda text: None)
+    dense = run("unpruned")
+    rows = [_row(dense, variant="dense", matched=False)]
     say(f"unpruned: test_acc {dense['test_acc']:.4f}")
     reached = []
-    for v in variants:
-        _, f = bf.run_method(
-            v.method,
-            X_train,
-            y_train,
-            X_test,
-            y_test,
-            network_cfg,
-            rates=v.rates,
-            beta=v.beta,
-            prior_sigma2=v.prior_sigma2,
-            likelihood_scale=v.scale(n),
-            **common,
-        )
+    for v in settings.variants:
+        f = run(v.method, v.gate(len(split["X_train"])))
+        rates = ",".join(f"{r:g}" for r in v.rates)
         rows.append(
-            _row(
-                f,
-                gated=True,
-                variant=v.label,
-                criterion=v.criterion,
-                rates=",".join(f"{r:g}" for r in v.rates),
-                matched=False,
-            )
+            _row(f, gated=True, variant=v.label, criterion=v.criterion, rates=rates, matched=False)
         )
         reached.append(f["sparsity"])
         say(
@@ -207,25 +206,19 @@ def run_tradeoff(
             f"accepted {f['accepted_steps']} steps"
         )
     matched = {round(s, 6) for s in reached if s > 0}
-    targets = sorted(matched | {round(float(s), 6) for s in grid.get("baseline_sparsities", [])})
-    for target in targets:
+    fixed = {round(float(s), 6) for s in settings.baseline_sparsities}
+    for target in sorted(matched | fixed):
         for method in BASELINES:
-            _, f = bf.run_method(
-                method,
-                X_train,
-                y_train,
-                X_test,
-                y_test,
-                network_cfg,
-                final_sparsity=target,
-                oneshot_epoch=grid.get("oneshot_epoch"),
-                **common,
-            )
+            f = run(method, final_sparsity=target, oneshot_epoch=settings.oneshot_epoch)
             rows.append(
                 _row(f, variant=f"sparsity {target:.4f}", target_sparsity=target,
                      matched=target in matched)
             )  # fmt: skip
             say(f"{method} -> {target:.4f}: test_acc {f['test_acc']:.4f}")
+    return _study_frame(rows)
+
+
+def _study_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     for col in COLUMNS:
         if col not in frame.columns:

@@ -19,14 +19,17 @@ import gzip
 import json
 import statistics
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from bayesprune.bayes_factor import METHODS, run_method
+from bayesprune.bayes_factor import GateSettings
+from bayesprune.masked_networks import MaskedNetworkSpec
+from bayesprune.sparse_training import METHODS, TrainSettings, train_method
 
 MNIST = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets" / "mnist"
-LENET = {"kind": "mlp", "hidden": [300, 100], "hidden_activation": "relu"}
+LENET = MaskedNetworkSpec("mlp", (300, 100), hidden_activation="relu")
 
 
 def read_idx_gz(path: Path) -> np.ndarray:
@@ -60,16 +63,11 @@ def main() -> None:
     args = ap.parse_args()
 
     Xtr, ytr, Xte, yte = load_split(args.mnist_dir)
-    common = dict(
-        batch_size=64,
-        lr=1e-3,
-        rates=[args.rate],
-        beta=args.beta,
-        prior_sigma2=args.prior_sigma2,
-        likelihood_reduction="sum",
-        seed=0,
-        device=args.device,
-    )
+    split = {"X_train": Xtr, "y_train": ytr, "X_test": Xte, "y_test": yte}
+    gate = GateSettings([args.rate], args.beta, args.prior_sigma2, "sum")
+    timing = TrainSettings(epochs=args.timing_epochs, batch_size=64, lr=1e-3)
+    train = replace(timing, epochs=args.epochs)
+    common = dict(seed=0, device=args.device)
     report: dict = {"timing": {}, "methods": {}}
 
     print(f"# epoch time, LeNet-300-100, {len(ytr)} train / {len(yte)} test, batch 64")
@@ -78,17 +76,9 @@ def main() -> None:
         gate: list[float] = []
         for _ in range(2):  # alternate the two methods: the machine is shared
             for method in times:
-                h, _ = run_method(
-                    method,
-                    Xtr,
-                    ytr,
-                    Xte,
-                    yte,
-                    LENET,
-                    epochs=args.timing_epochs,
-                    threads=threads,
-                    **common,
-                )
+                h = train_method(
+                    method, split, LENET, timing, gate, threads=threads, **common
+                ).history
                 times[method] += list(h["epoch_seconds"])
                 if method == "bayes_magnitude":
                     gate += list(h["gate_seconds"])
@@ -118,18 +108,17 @@ def main() -> None:
     ]
     for method, reduction in runs:
         t0 = time.perf_counter()
-        h, f = run_method(
+        res = train_method(
             method,
-            Xtr,
-            ytr,
-            Xte,
-            yte,
+            split,
             LENET,
-            epochs=args.epochs,
+            train,
+            replace(gate, likelihood_reduction=reduction),
             threads=2,
             final_sparsity=final_sparsity,
-            **{**common, "likelihood_reduction": reduction},
+            **common,
         )
+        h, f = res.history, res.final
         if method == "bayes_magnitude" and reduction == "sum":
             final_sparsity = f["sparsity"]
         label = method if reduction == "sum" else f"{method} (mean)"
@@ -145,17 +134,10 @@ def main() -> None:
         }
     print(f"\n# bayes_magnitude (sum) at other rates, {args.epochs} epochs")
     for rate in args.sweep_rates:
-        h, f = run_method(
-            "bayes_magnitude",
-            Xtr,
-            ytr,
-            Xte,
-            yte,
-            LENET,
-            epochs=args.epochs,
-            threads=2,
-            **{**common, "rates": [rate]},
+        res = train_method(
+            "bayes_magnitude", split, LENET, train, replace(gate, rates=[rate]), threads=2, **common
         )
+        h, f = res.history, res.final
         lb = ", ".join(f"{v:.3g}" for v in h["log_bf"])
         print(
             f"rate {rate:5.2f}: test_acc {f['test_acc']:.4f} sparsity {f['sparsity']:.4f} "

@@ -21,19 +21,20 @@ import time
 
 import numpy as np
 
-from bayesprune.bayes_factor import METHODS, run_method
+from bayesprune.masked_networks import MaskedNetworkSpec
+from bayesprune.sparse_training import METHODS, TrainSettings, train_method
 
 PAPER = {
     # name: (image shape, training images, network of config/paper.yaml)
     "mnist / fashion_mnist": (
         (1, 28, 28),
         60_000,
-        {"kind": "mlp", "hidden": [300, 100], "hidden_activation": "relu"},
+        MaskedNetworkSpec("mlp", (300, 100), hidden_activation="relu"),
     ),
     "cifar10": (
         (3, 32, 32),
         50_000,
-        {"kind": "cnn", "channels": [32, 64], "hidden": [128], "hidden_activation": "relu"},
+        MaskedNetworkSpec("cnn", (128,), (32, 64), hidden_activation="relu"),
     ),
 }
 EPOCHS_PER_RUN = 25  # config/paper.yaml method_b.train.epochs
@@ -59,18 +60,16 @@ def main() -> None:
         y = rng.integers(0, 10, args.n_train)
         Xte, yte = X[:500], y[:500]
         t0 = time.perf_counter()
-        h, _ = run_method(
+        split = {"X_train": X, "y_train": y, "X_test": Xte, "y_test": yte}
+        h = train_method(
             "bayes_magnitude",
-            X,
-            y,
-            Xte,
-            yte,
+            split,
             net,
-            epochs=args.epochs,
+            TrainSettings(epochs=args.epochs),
             threads=args.threads,
             device=args.device,
             n_classes=10,
-        )
+        ).history
         wall = time.perf_counter() - t0
         epoch = statistics.median(h["epoch_seconds"])
         full = epoch * n_full / args.n_train

@@ -10,13 +10,26 @@ import numpy as np
 import pytest
 from scipy.stats import spearmanr
 
-from bayesprune.alignment import align, apply_symmetry, random_symmetry
+from bayesprune.alignment import SIGNED, align, apply_symmetry
 from bayesprune.networks import MLPSpec, forward_numpy
 from bayesprune.pruning import scores
 from bayesprune.runs import distinguishable_modes, replicate_warning, run_draws, runs_of
 
 ARCHS = [(4, 6, 2), (3, 5, 4, 2)]  # one and two hidden layers
 ACTS = ["sigmoid", "tanh", "relu"]
+
+
+def random_symmetry(spec: MLPSpec, theta: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Every draw ``(S, P)`` relabelled by its own random permutation and (where the
+    activation has one) random sign flips: the same functions, scrambled copies."""
+    out = np.asarray(theta, dtype=np.float64)
+    signed = spec.hidden_activation in SIGNED
+    for layer in range(spec.n_layers - 1):
+        h = spec.sizes[layer + 1]
+        perm = np.argsort(rng.random((out.shape[0], h)), axis=1)
+        sign = rng.choice([-1, 1], size=perm.shape) if signed else np.ones_like(perm)
+        out = apply_symmetry(spec, out, layer, perm, sign)
+    return out
 
 
 def planted_draws(spec: MLPSpec, n: int, seed: int, spread: float = 2.0) -> np.ndarray:

@@ -9,6 +9,7 @@ import pytest
 from scipy import integrate, stats
 
 from bayesprune import evaluation as ev
+from bayesprune import mixtures
 from bayesprune.networks import MLPSpec, sparse_bytes
 
 REG = MLPSpec((2, 3, 1), "tanh")  # P = 6 + 3 + 3 + 1 = 13; output bias is index 12
@@ -50,7 +51,7 @@ def test_regression_rmse_point_and_predictive() -> None:
     split = _split(4, 3, y_tr, y_te)
     theta = _const_reg(np.array([0.0, 1.0, 2.0]))  # mean prediction 1.0
     tau2 = np.array([0.5, 1.0, 1.5])
-    m = ev.evaluate_posterior(REG, "regression", theta, tau2, split, META_REG)
+    m, _ = ev.assess_posterior(REG, "regression", theta, tau2, split, META_REG)
     for part in ("point", "predictive"):
         assert m[part]["rmse_train"] == pytest.approx(math.sqrt(np.mean((y_tr - 1) ** 2)))
         assert m[part]["rmse_test"] == pytest.approx(math.sqrt(np.mean((y_te - 1) ** 2)))
@@ -68,7 +69,7 @@ def test_regression_rmse_point_and_predictive() -> None:
     assert q["nll_test"] == pytest.approx(-np.mean(np.log(dens)))
     assert set(m["size"]) >= {"n_params", "n_kept", "bytes_dense", "bytes_sparse"}
     # no scaler: original = modelled
-    m0 = ev.evaluate_posterior(
+    m0, _ = ev.assess_posterior(
         REG, "regression", theta, tau2, split, {"target_scaler": {"kind": "none"}}
     )
     assert m0["point"]["rmse_test_original"] == m0["point"]["rmse_test"]
@@ -84,7 +85,7 @@ def test_single_draw_gaussian_closed_forms() -> None:
     y_te = np.array([0.3, -1.2, 2.5, 0.0])
     split = _split(2, 4, np.zeros(2), y_te)
     mu, tau2 = 0.4, 0.64
-    m = ev.evaluate_posterior(REG, "regression", _const_reg(np.array([mu])), [tau2], split, {})
+    m, _ = ev.assess_posterior(REG, "regression", _const_reg(np.array([mu])), [tau2], split, {})
     sd = math.sqrt(tau2)
     nll = -np.mean(stats.norm.logpdf(y_te, mu, sd))
     z = (y_te - mu) / sd
@@ -111,14 +112,14 @@ def test_mixture_crps_and_quantiles() -> None:
         return lambda t: np.mean(stats.norm.cdf(t, mus[:, n], np.sqrt(tau2)))
 
     num = np.mean([_crps_numeric(cdf_n(n), y[n], -30, 30) for n in range(3)])
-    assert ev.mixture_crps(y, mus, tau2) == pytest.approx(num, rel=1e-6)
+    assert mixtures.mixture_crps(y, mus, tau2) == pytest.approx(num, rel=1e-6)
     # subsampled between-component term: unbiased estimate, close for many draws
     mus_big = rng.normal(size=(600, 3))
     tau_big = rng.uniform(0.2, 1.0, size=600)
-    exact = ev.mixture_crps(y, mus_big, tau_big, crps_pairs=600)
-    approx = ev.mixture_crps(y, mus_big, tau_big, seed=3, crps_pairs=150)
+    exact = mixtures.mixture_crps(y, mus_big, tau_big, crps_pairs=600)
+    approx = mixtures.mixture_crps(y, mus_big, tau_big, seed=3, crps_pairs=150)
     assert approx == pytest.approx(exact, rel=0.03)
-    q = ev.mixture_quantiles(mus, tau2)
+    q = mixtures.mixture_quantiles(mus, tau2)
     for n in range(3):
         assert cdf_n(n)(q[0, n]) == pytest.approx(0.025, abs=1e-9)
         assert cdf_n(n)(q[1, n]) == pytest.approx(0.975, abs=1e-9)
@@ -132,7 +133,7 @@ def test_coverage_on_data_from_the_model() -> None:
     pick = rng.integers(n_draws, size=n_test)
     y_te = c[pick] + np.sqrt(tau2[pick]) * rng.normal(size=n_test)
     split = _split(3, n_test, np.zeros(3), y_te)
-    m = ev.evaluate_posterior(REG, "regression", _const_reg(c), tau2, split, META_REG)
+    m, _ = ev.assess_posterior(REG, "regression", _const_reg(c), tau2, split, META_REG)
     se = math.sqrt(0.95 * 0.05 / n_test)
     assert abs(m["predictive"]["coverage95_test"] - 0.95) < 4 * se
     _, summ = ev.assess_posterior(REG, "regression", _const_reg(c), tau2, split, META_REG)
@@ -147,7 +148,7 @@ def test_pruned_entries_are_zero_in_every_draw() -> None:
     y_te = np.array([1.0, 2.0])
     split = _split(2, 2, np.zeros(2), y_te)
     theta = _const_reg(np.array([1.0, 3.0]))
-    m = ev.evaluate_posterior(REG, "regression", theta, [1.0, 1.0], split, META_REG, pruned=[12])
+    m, _ = ev.assess_posterior(REG, "regression", theta, [1.0, 1.0], split, META_REG, pruned=[12])
     assert m["point"]["rmse_test"] == pytest.approx(math.sqrt(2.5))
     assert m["predictive"]["rmse_test"] == pytest.approx(math.sqrt(2.5))
     assert m["size"]["n_kept"] == REG.n_params - 1
@@ -163,7 +164,7 @@ def test_classification_metrics_constant_network() -> None:
     y_tr = np.array([0, 0, 1, 2])
     y_te = np.array([0, 1, 0, 2, 0])
     split = _split(4, 5, y_tr, y_te)
-    m = ev.evaluate_posterior(CLS, "classification", _const_cls(logits), None, split, META_CLS)
+    m, _ = ev.assess_posterior(CLS, "classification", _const_cls(logits), None, split, META_CLS)
     for part, p in (("predictive", pbar), ("point", ppoint)):
         r = m[part]
         assert np.argmax(p) == 0

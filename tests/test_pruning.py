@@ -93,8 +93,8 @@ def test_counts_global_and_layer(rate: float) -> None:
 
 
 def test_ceil_and_lowest_first_and_ties() -> None:
-    assert pruning.n_to_prune(0.7, 10) == 7
-    assert pruning.n_to_prune(0.71, 10) == 8
+    assert pruning.prune_count(0.7, 10) == 7
+    assert pruning.prune_count(0.71, 10) == 8
     s = np.arange(SPEC.n_params, dtype=float)[::-1].copy()  # last index has lowest score
     m = pruning.make_mask(s, 0.1, SPEC)
     np.testing.assert_array_equal(m, [23, 24, 25])
@@ -139,7 +139,7 @@ def _problem(task: str, seed: int = 0):
 @pytest.mark.parametrize("task", ["regression", "classification"])
 def test_pruning_curve(task: str) -> None:
     spec, draws, split, meta = _problem(task)
-    from bayesprune.evaluation import evaluate_posterior
+    from bayesprune.evaluation import assess_posterior
 
     tau2 = np.full(draws.shape[0], 0.01)
     for crit in pruning.CRITERIA:
@@ -148,7 +148,7 @@ def test_pruning_curve(task: str) -> None:
         assert list(curve["n_pruned"]) == list(range(spec.n_params + 1))
         assert curve["frac_pruned"].iloc[-1] == 1.0
         first = curve.iloc[0]
-        ref = evaluate_posterior(spec, task, draws, tau2, split, meta)["point"]
+        ref = assess_posterior(spec, task, draws, tau2, split, meta)[0]["point"]
         if task == "regression":
             assert first["test_error"] == pytest.approx(ref["rmse_test"])
             assert first["test_nll"] == pytest.approx(ref["nll_test"])
@@ -168,9 +168,9 @@ def test_pruning_curve_matches_make_mask() -> None:
     curve = pruning.pruning_curve(spec, "regression", draws, split, meta, "spn", None, 0.5)
     s = pruning.scores(draws, "spn")
     m = pruning.make_mask(s, 0.5, spec)
-    from bayesprune.evaluation import evaluate_posterior
+    from bayesprune.evaluation import assess_posterior
 
-    ref = evaluate_posterior(spec, "regression", draws, None, split, meta, pruned=m)["point"]
+    ref = assess_posterior(spec, "regression", draws, None, split, meta, pruned=m)[0]["point"]
     row = curve[curve["n_pruned"] == m.size].iloc[0]
     assert row["test_error"] == pytest.approx(ref["rmse_test"])
     layer = pruning.pruning_curve(

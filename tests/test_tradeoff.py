@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from sklearn.datasets import load_digits
+from method_b_helpers import digits_split
 
 from bayesprune import plots_method_b as pb
 from bayesprune import tradeoff as tr
+from bayesprune.masked_networks import MaskedNetworkSpec
 
 torch.set_num_threads(1)
 CFG = {"kind": "mlp", "hidden": [32], "hidden_activation": "relu"}
@@ -25,22 +26,20 @@ GRID = {
     "prior_sigma2": [1.0],
     "baseline_sparsities": [0.5, 0.9],
 }
+SETTINGS = tr.TradeoffSettings.from_params({"train": TRAIN, "grid": GRID})
+NET = MaskedNetworkSpec.from_params(CFG)
 
 
 @pytest.fixture(scope="module")
 def digits():
-    d = load_digits()
-    X = (d.images / 16.0).astype(np.float32)[:, None]
-    y = d.target.astype(np.int64)
-    idx = np.random.default_rng(0).permutation(len(y))[:700]
-    return X[idx[:500]], y[idx[:500]], X[idx[500:]], y[idx[500:]]
+    return digits_split(700, 500)
 
 
 @pytest.fixture(scope="module")
 def study(digits):
     frames = []
     for seed in (0, 1):
-        f = tr.run_tradeoff(*digits, CFG, TRAIN, GRID, seed=seed, n_classes=10)
+        f = tr.run_tradeoff(digits, NET, SETTINGS, seed=seed, n_classes=10)
         f.insert(0, "seed", seed)
         f.insert(0, "dataset", "digits")
         frames.append(f)
@@ -111,7 +110,7 @@ def test_study_rows_and_matched_baselines(study):
 
 
 def test_study_is_reproducible(digits, study):
-    again = tr.run_tradeoff(*digits, CFG, TRAIN, GRID, seed=0, n_classes=10)
+    again = tr.run_tradeoff(digits, NET, SETTINGS, seed=0, n_classes=10)
     first = study[study["seed"] == 0].drop(columns=["dataset", "seed"]).reset_index(drop=True)
     cols = [c for c in tr.COLUMNS if c != "seconds"]
     pd.testing.assert_frame_equal(first[cols], again[cols])

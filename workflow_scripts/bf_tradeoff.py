@@ -2,20 +2,16 @@
 
 from bayesprune.data import load_split
 from bayesprune.io import logged, write_csv
+from bayesprune.masked_networks import MaskedNetworkSpec
 from bayesprune.networks import resolve_device
-from bayesprune.tradeoff import run_tradeoff
+from bayesprune.tradeoff import TradeoffSettings, run_tradeoff
 
 with logged(snakemake.log[0]) as log:
     arrays, meta = load_split(snakemake.input.npz, snakemake.input.meta)
-    s = snakemake.params.settings
     study = run_tradeoff(
-        arrays["X_train"],
-        arrays["y_train"],
-        arrays["X_test"],
-        arrays["y_test"],
-        snakemake.params.network,
-        s["train"],
-        s["grid"],
+        arrays,
+        MaskedNetworkSpec.from_params(snakemake.params.network),
+        TradeoffSettings.from_params(snakemake.params.settings),
         seed=snakemake.params.seed,
         n_classes=meta["n_outputs"],
         device=resolve_device(snakemake.params.device),

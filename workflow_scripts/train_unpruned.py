@@ -4,7 +4,7 @@ import numpy as np
 import torch
 
 from bayesprune.data import load_split
-from bayesprune.evaluation import evaluate_posterior
+from bayesprune.evaluation import assess_posterior
 from bayesprune.io import logged, save_npz, write_json
 from bayesprune.networks import MLPSpec, resolve_device
 from bayesprune.training import train_map
@@ -27,7 +27,7 @@ with logged(snakemake.log[0]) as log:
         device=resolve_device(snakemake.params.device),
     )
     tau2 = None if result.noise_var is None else np.array([result.noise_var])
-    metrics = evaluate_posterior(spec, meta["task"], result.theta[None, :], tau2, arrays, meta)
+    metrics, _ = assess_posterior(spec, meta["task"], result.theta[None, :], tau2, arrays, meta)
     metrics = {
         "point": metrics["point"],
         "size": metrics["size"],
