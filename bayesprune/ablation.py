@@ -266,6 +266,8 @@ def run_full(
     ``acceptance{r}`` and ``seconds{r}``. A chain that never moved is kept (its acceptance
     0 says so in the tables).
     """
+    from bayesprune.likelihoods import PriorSettings
+    from bayesprune.mcmc.settings import SamplerSettings
     from bayesprune.posterior import sample_network
 
     entry = settings["entry"]
@@ -279,8 +281,8 @@ def run_full(
             meta["task"],
             arrays["X_train"],
             arrays["y_train"],
-            prior=settings["prior"],
-            settings=settings["sampler"],
+            prior=PriorSettings.from_params(settings["prior"]),
+            settings=SamplerSettings.from_params(settings["sampler"]),
             seed=seed,
             likelihood=settings["likelihood"],
             logger=logger,
@@ -314,6 +316,8 @@ def run_cell(
     import xarray as xr
 
     from bayesprune.evaluation import evaluation_split, headline_errors
+    from bayesprune.likelihoods import PriorSettings
+    from bayesprune.mcmc.settings import SamplerSettings
     from bayesprune.posterior import sample_network
     from bayesprune.pruning import criterion_scores, make_mask, mask_to_dict
     from bayesprune.runs import run_draws, runs_of
@@ -395,8 +399,8 @@ def run_cell(
             task,
             arrays["X_train"],
             arrays["y_train"],
-            prior=settings["prior"],
-            settings=resample,
+            prior=PriorSettings.from_params(settings["prior"]),
+            settings=SamplerSettings.from_params(resample),
             seed=derive_seed(settings["seed"], "ablation-resample", name, rep),
             theta_start=theta0,
             tau2_start=tau2_0,

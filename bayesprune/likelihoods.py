@@ -520,25 +520,49 @@ def torch_sigmoid_pays(
     return n_rows * chains * sum(spec.sizes[1:-1]) * iterations >= TORCH_SIGMOID_MIN_WORK
 
 
+@dataclass(frozen=True)
+class PriorSettings:
+    """The config's ``method_a.prior`` block: weight prior variance ``sigma2``, the noise
+    prior's ``nu1`` / ``nu2``, and whether the noise prior carries its Jacobian in ``eta``
+    (``False``: the authors' bug-compatible choice, :mod:`bayesprune.authors`)."""
+
+    sigma2: float = 25.0
+    nu1: float = 2.0
+    nu2: float = 0.1
+    eta_jacobian: bool = True
+
+    @staticmethod
+    def from_params(block: dict | None) -> PriorSettings:
+        """From a validated prior config block (missing keys take the defaults)."""
+        b = dict(block or {})
+        return PriorSettings(
+            float(b.get("sigma2", 25.0)),
+            float(b.get("nu1", 2.0)),
+            float(b.get("nu2", 0.1)),
+            bool(b.get("eta_jacobian", True)),
+        )
+
+
 def build_posterior(
     spec: MLPSpec,
     X: np.ndarray,
     y: np.ndarray,
     task: Task,
-    prior: dict | None = None,
+    prior: PriorSettings | None = None,
     mask: np.ndarray | list[int] | None = None,
     **kwargs: object,
 ) -> MLPPosterior:
-    """:class:`MLPPosterior` from a config ``prior`` entry ``{sigma2, nu1, nu2}``."""
-    prior = dict(prior or {})
+    """:class:`MLPPosterior` of the ``prior`` (our noise prior: ``eta_jacobian`` is not
+    consulted here, :func:`bayesprune.authors.build_target` decides it)."""
+    prior = prior or PriorSettings()
     return MLPPosterior(
         spec,
         X,
         y,
         task,
-        sigma2=float(prior.get("sigma2", 25.0)),
-        nu1=float(prior.get("nu1", 2.0)),
-        nu2=float(prior.get("nu2", 0.1)),
+        sigma2=prior.sigma2,
+        nu1=prior.nu1,
+        nu2=prior.nu2,
         mask=mask,
         **kwargs,  # type: ignore[arg-type]
     )

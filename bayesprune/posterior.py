@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +40,10 @@ import xarray as xr
 
 from bayesprune.arviz_setup import az
 from bayesprune.io import UserError, atomic_path, package_versions, reading
+from bayesprune.likelihoods import MLPPosterior, PriorSettings
+from bayesprune.mcmc.settings import SamplerSettings
+from bayesprune.mcmc.trace import ChainResult
 from bayesprune.networks import MLPSpec
-from bayesprune.sampler import ChainResult
 
 
 def build_inference_data(
@@ -52,7 +55,7 @@ def build_inference_data(
     config_digest: str = "",
     extra_attrs: dict[str, Any] | None = None,
 ) -> az.InferenceData:
-    """InferenceData from :func:`bayesprune.sampler.run_chains`' result.
+    """InferenceData from :func:`bayesprune.mcmc.runner.run_chains`' result.
 
     ``theta`` is stored with pruned coordinates (``mask``) exactly 0. ``extra_attrs`` are
     added to the posterior group's attributes (values must be NetCDF-compatible: numbers,
@@ -92,7 +95,7 @@ def build_inference_data(
         "n_diverging": json.dumps([int(n) for n in result.n_diverging]),
         "elapsed_s": float(result.elapsed_s),
     }
-    step_scale = getattr(result, "step_scale", None)
+    step_scale = result.step_scale
     if step_scale is not None:  # step-size adaptation: the frozen per-chain factors
         attrs["target_accept"] = float(result.target_accept)
         attrs["step_scale"] = json.dumps([float(f) for f in step_scale])
@@ -344,8 +347,8 @@ def sample_network(
     X: np.ndarray,
     y: np.ndarray,
     *,
-    prior: dict[str, float],
-    settings: dict[str, Any],
+    prior: PriorSettings,
+    settings: SamplerSettings,
     seed: int,
     theta_start: np.ndarray | None = None,
     tau2_start: float | None = None,
@@ -355,50 +358,87 @@ def sample_network(
     extra_attrs: dict[str, Any] | None = None,
     likelihood: str = "softmax_logits",
     allow_stuck: bool = False,
+    config_digest: str = "",
 ) -> az.InferenceData:
     """Sample one network's posterior (full or pruned) and return it as InferenceData.
 
-    ``settings`` is a sampler config block (``samples``, ``burn_in``, ``thin``, ``chains``,
-    ``step_size``, ``langevin_step``, ``noise_step``, ``langevin_prob``, ``init``,
-    ``init_jitter``, ``checkpoint_every``, ``dtype``, ``adapt``, ``target_accept``,
-    ``metric``). With
-    ``init: map`` every chain starts at ``theta_start`` (the trained network, or the masked
-    posterior mean when resampling) plus ``init_jitter`` noise; with ``init: prior`` from
-    N(0, 1). ``mask`` holds the pruned indices, fixed at exactly 0 throughout. With ``adapt``
-    the whole proposal (theta and eta scales, drift step ``h`` with the factor squared) is
-    tuned per chain during burn-in towards ``target_accept`` and frozen afterwards
-    (:func:`bayesprune.sampler.run_chains`); the frozen steps go into the posterior
+    With ``settings.init`` ``map`` every chain starts at ``theta_start`` (the trained network)
+    plus ``init_jitter`` noise, with ``prior`` from N(0, 1); a 2-D ``theta_start`` gives one
+    start per chain (resampling). ``mask`` holds the pruned indices (or one boolean row per
+    chain), fixed at exactly 0 throughout. With ``adapt`` the whole proposal is tuned per
+    chain during burn-in towards ``target_accept`` and frozen afterwards
+    (:func:`bayesprune.mcmc.runner.run_chains`); the frozen steps go into the posterior
     attributes. A checkpoint file (if any) is left in place: the caller removes it once the
-    posterior file is safely written.
+    posterior file is safely written. ``config_digest`` stamps the attributes.
 
-    The authors' choices (bug-compatible, ``config/authors.yaml``): ``settings["drift"] ==
-    "sgd_epoch"`` runs their proposal (:func:`bayesprune.authors.run_chains`, with
-    ``q_ratio``, ``sgd_lr`` and the resample block's ``mask``; no checkpoints);
-    ``likelihood`` ``softmax_sigmoid`` and ``prior["eta_jacobian"]`` false select their
-    target (:func:`bayesprune.authors.build_target`). ``allow_stuck`` returns chains that never
+    The authors' choices (bug-compatible, ``config/authors.yaml``): ``settings.drift ==
+    "sgd_epoch"`` runs their proposal (:mod:`bayesprune.mcmc.sgd_epoch`, with ``q_ratio``,
+    ``sgd_lr`` and ``mask``; no checkpoints); ``likelihood`` ``softmax_sigmoid`` and
+    ``prior.eta_jacobian`` false select their target
+    (:func:`bayesprune.authors.build_target`). ``allow_stuck`` returns chains that never
     moved instead of raising :class:`StuckChainsError` (the ablation reports them).
     """
-    from bayesprune import authors, sampler
-    from bayesprune.io import config_digest
-    from bayesprune.likelihoods import torch_sigmoid_pays
+    from bayesprune.mcmc import runner
 
     starts = None if theta_start is None else np.asarray(theta_start, dtype=np.float64)
-    explicit = starts is not None and starts.ndim == 2  # one start per chain
-    n_chains = starts.shape[0] if explicit else settings["chains"]
-    dtype = np.dtype(settings.get("dtype", "float64"))
-    sgd = settings.get("drift", "gradient") == "sgd_epoch"
+    n_chains = starts.shape[0] if starts is not None and starts.ndim == 2 else settings.chains
+    post = _target(spec, task, X, y, prior, settings, likelihood, mask, int(n_chains))
+    x0 = _starts(post, settings, seed, int(n_chains), starts, tau2_start)
+    sgd = settings.drift == "sgd_epoch"
+    every = 0 if sgd else settings.checkpoint_every
+    result = runner.run_chains(
+        post,
+        x0,
+        _kernel(post, settings),
+        settings.samples,
+        burn_in=settings.burn_in,
+        thin=settings.thin,
+        seed=seed,
+        checkpoint=checkpoint if every else None,
+        checkpoint_every=every or None,
+        logger=logger,
+        adapt=settings.adapt,
+        target_accept=settings.target_accept,
+        metric="identity" if sgd else settings.metric,
+        target_id=_target_id(X, y, task, prior, mask, settings.dtype, likelihood),
+    )
+    if not allow_stuck:
+        _check_chains_moved(result, settings, checkpoint)
+    return build_inference_data(
+        result, spec, task, mask=mask, config_digest=config_digest, extra_attrs=extra_attrs
+    )
+
+
+def _target(
+    spec: MLPSpec,
+    task: str,
+    X: np.ndarray,
+    y: np.ndarray,
+    prior: PriorSettings,
+    settings: SamplerSettings,
+    likelihood: str,
+    mask: np.ndarray | None,
+    n_chains: int,
+) -> MLPPosterior:
+    """The target a sampler block, prior and likelihood ask for (torch's sigmoid where it
+    pays, :func:`bayesprune.likelihoods.torch_sigmoid_pays`)."""
+    from bayesprune import authors
+    from bayesprune.likelihoods import torch_sigmoid_pays
+
+    dtype = np.dtype(settings.dtype)
+    sgd = settings.drift == "sgd_epoch"
     use_torch = not sgd and torch_sigmoid_pays(
-        spec, len(X), n_chains, settings["samples"], dtype=dtype
+        spec, len(X), n_chains, settings.samples, dtype=dtype
     )
     if use_torch:
         import torch
 
         torch.set_num_threads(1)  # its thread pool is slower than one thread at these sizes
-    post = authors.build_target(
+    return authors.build_target(
         spec,
         X,
         y,
-        task,
+        task,  # type: ignore[arg-type]
         prior=prior,
         classification=likelihood,  # type: ignore[arg-type]
         mask=mask,
@@ -406,32 +446,73 @@ def sample_network(
         dtype=dtype,
         torch_sigmoid=use_torch,
     )
-    if explicit:
-        assert starts is not None
+
+
+def _starts(
+    post: MLPPosterior,
+    settings: SamplerSettings,
+    seed: int,
+    n_chains: int,
+    starts: np.ndarray | None,
+    tau2_start: float | None,
+) -> np.ndarray:
+    """The chains' starting positions: the given per-chain starts, or drawn
+    (:func:`bayesprune.mcmc.streams.initial_positions`)."""
+    from bayesprune.mcmc.streams import initial_positions
+
+    if starts is not None and starts.ndim == 2:
         t2 = np.broadcast_to(np.asarray(1.0 if tau2_start is None else tau2_start), n_chains)
         x0 = post.position(starts, t2) if post.has_eta else starts.copy()
-        post.zero_pruned(x0[:, : spec.n_params])
-    else:
-        if settings["init"] == "map" and theta_start is None:
-            raise ValueError("init: map needs a starting network (theta_start)")
-        x0 = sampler.initial_positions(
-            post,
-            n_chains,
-            seed,
-            init=settings["init"],
-            theta_map=theta_start,
-            jitter=settings["init_jitter"],
-            # from the prior, each chain's eta starts at its own residual variance
-            tau2=None if settings["init"] == "prior" else tau2_start,
-        )
-    params = sampler.kernel_params_for(
+        post.zero_pruned(x0[:, : post.n_params])
+        return x0
+    if settings.init == "map" and starts is None:
+        raise ValueError("init: map needs a starting network (theta_start)")
+    return initial_positions(
         post,
-        settings["step_size"],
-        noise_step=settings["noise_step"],
-        langevin_step=settings["langevin_step"],
-        langevin_prob=settings["langevin_prob"],
+        n_chains,
+        seed,
+        init=settings.init,
+        theta_map=starts,
+        jitter=settings.init_jitter,
+        # from the prior, each chain's eta starts at its own residual variance
+        tau2=None if settings.init == "prior" else tau2_start,
     )
-    # A checkpoint resumes only the very same target: its data, task, prior, mask and dtype.
+
+
+def _kernel(post: MLPPosterior, settings: SamplerSettings) -> Any:
+    """The kernel a sampler block asks for: the authors' SGD-epoch proposal, or ours."""
+    from bayesprune.mcmc.kernel import kernel_params_for
+    from bayesprune.mcmc.sgd_epoch import KernelSettings
+
+    if settings.drift == "sgd_epoch":
+        return KernelSettings(
+            step_size=float(settings.step_size),
+            noise_step=float(settings.noise_step),
+            langevin_prob=float(settings.langevin_prob),
+            sgd_lr=float(settings.sgd_lr),
+            q_ratio=settings.q_ratio,
+            mask=settings.mask,
+        )
+    return kernel_params_for(
+        post,
+        settings.step_size,
+        noise_step=settings.noise_step,
+        langevin_step=settings.langevin_step,
+        langevin_prob=settings.langevin_prob,
+    )
+
+
+def _target_id(
+    X: np.ndarray,
+    y: np.ndarray,
+    task: str,
+    prior: PriorSettings,
+    mask: np.ndarray | None,
+    dtype: str,
+    likelihood: str,
+) -> str:
+    """A checkpoint resumes only the very same target: its data, task, prior, mask, dtype
+    and likelihood."""
     target = hashlib.sha256()
     for array in (np.ascontiguousarray(X), np.ascontiguousarray(y)):
         target.update(array.tobytes())
@@ -439,82 +520,9 @@ def sample_network(
     mask_list = (
         [np.flatnonzero(row).tolist() for row in m] if m.ndim == 2 else sorted(int(i) for i in m)
     )
-    target.update(
-        json.dumps(
-            [task, prior, mask_list, settings.get("dtype")]
-            + ([] if likelihood == "softmax_logits" else [likelihood]),
-            sort_keys=True,
-        ).encode()
-    )
-    if sgd:
-        assert isinstance(post, authors.AuthorsPosterior)
-        result = authors.run_chains(
-            post,
-            x0,
-            authors_kernel(settings),
-            settings["samples"],
-            burn_in=settings["burn_in"],
-            thin=settings["thin"],
-            seed=seed,
-            adapt=settings.get("adapt", False),
-            target_accept=settings.get("target_accept", 0.5),
-            logger=logger,
-        )
-    else:
-        result = _run_gradient_kernel(
-            post, x0, params, settings, seed, checkpoint, logger, target.hexdigest()
-        )
-    if not allow_stuck:
-        _check_chains_moved(result, settings, checkpoint)
-    digest = config_digest({"prior": prior, "settings": settings, "seed": seed})
-    return build_inference_data(
-        result, spec, task, mask=mask, config_digest=digest, extra_attrs=extra_attrs
-    )
-
-
-def authors_kernel(settings: dict[str, Any]) -> Any:
-    """:class:`bayesprune.authors.KernelSettings` of a sampler config block."""
-    from bayesprune.authors import KernelSettings
-
-    return KernelSettings(
-        step_size=float(settings["step_size"]),
-        noise_step=float(settings["noise_step"]),
-        langevin_prob=float(settings["langevin_prob"]),
-        sgd_lr=float(settings.get("sgd_lr", 0.01)),
-        q_ratio=settings.get("q_ratio", "authors"),
-        mask=settings.get("mask", "index"),
-    )
-
-
-def _run_gradient_kernel(
-    post: Any,
-    x0: np.ndarray,
-    params: Any,
-    settings: dict[str, Any],
-    seed: int,
-    checkpoint: str | os.PathLike[str] | None,
-    logger: Any,
-    target_id: str,
-) -> ChainResult:
-    from bayesprune import sampler
-
-    every = settings["checkpoint_every"]
-    return sampler.run_chains(
-        post,
-        x0,
-        params,
-        settings["samples"],
-        burn_in=settings["burn_in"],
-        thin=settings["thin"],
-        seed=seed,
-        checkpoint=checkpoint if every else None,
-        checkpoint_every=every or None,
-        logger=logger,
-        adapt=settings.get("adapt", False),
-        target_accept=settings.get("target_accept", 0.5),
-        metric=settings.get("metric", "identity"),
-        target_id=target_id,
-    )
+    parts = [task, asdict(prior), mask_list, dtype, likelihood]
+    target.update(json.dumps(parts, sort_keys=True).encode())
+    return target.hexdigest()
 
 
 class StuckChainsError(UserError):
@@ -522,7 +530,7 @@ class StuckChainsError(UserError):
 
 
 def _check_chains_moved(
-    result: ChainResult, settings: dict[str, Any], checkpoint: str | os.PathLike[str] | None
+    result: ChainResult, settings: SamplerSettings, checkpoint: str | os.PathLike[str] | None
 ) -> None:
     """Refuse a posterior with a chain that never moved after burn-in (0% acceptance)."""
     stuck = [int(k) for k in np.flatnonzero(np.asarray(result.acceptance_rate) == 0.0)]
@@ -533,7 +541,7 @@ def _check_chains_moved(
     n_post = result.n_iter - result.burn_in
     raise StuckChainsError(
         f"MCMC chain(s) {stuck} of {result.n_chains} accepted none of their {n_post} "
-        f"post-burn-in proposals (step_size {settings['step_size']}): they never moved, so "
+        f"post-burn-in proposals (step_size {settings.step_size}): they never moved, so "
         f"their draws are a single point and every score and diagnostic would be meaningless. "
         f"Lower step_size in the sampler block (method_a.sampler for the full posterior, "
         f"method_a.resample for resampling) or set its adapt: true."

@@ -120,5 +120,10 @@ def workflow_posterior(
 
         torch.set_num_threads(1)  # as the workflow: its pool is slower at these sizes
     return likelihoods.build_posterior(
-        split.spec, split.X_train, split.y_train, split.task, prior=split.prior, **kwargs
+        split.spec,
+        split.X_train,
+        split.y_train,
+        split.task,
+        prior=likelihoods.PriorSettings.from_params(split.prior),
+        **kwargs,
     )

@@ -5,8 +5,10 @@ import math
 import numpy as np
 import pytest
 
-from bayesprune import authors, sampler
-from bayesprune.likelihoods import MLPPosterior
+from bayesprune import authors
+from bayesprune.likelihoods import MLPPosterior, PriorSettings
+from bayesprune.mcmc import kernel as mh
+from bayesprune.mcmc import runner, sgd_epoch
 from bayesprune.networks import MLPSpec, forward_numpy
 
 
@@ -150,18 +152,18 @@ def _setup(task="regression"):
 def _noise(K, d, seed=5, lang=True):
     rng = np.random.default_rng(seed)
     u = np.zeros(K) if lang else np.ones(K)
-    return sampler.StepNoise(rng.normal(size=(K, d)), u, rng.random(K))
+    return mh.StepNoise(rng.normal(size=(K, d)), u, rng.random(K))
 
 
 @pytest.mark.parametrize("q_ratio", ["authors", "exact"])
 def test_langevin_step_uses_their_q_ratio(q_ratio):
     spec, post, x0 = _setup()
     s = 0.025
-    kernel = authors.KernelSettings(step_size=s, q_ratio=q_ratio)
-    state = authors.init(x0, post)
-    noise = _noise(3, post.dim)
+    kernel = sgd_epoch.KernelSettings(step_size=s, q_ratio=q_ratio)
     free = np.ones((3, spec.n_params))
-    _, info = authors.step(state, noise, post, kernel, free)
+    state = sgd_epoch.init(x0, post, free)
+    noise = _noise(3, post.dim)
+    _, info = sgd_epoch.step(state, noise, post, kernel)
     T = post.sgd_targets()
     P = spec.n_params
     w = x0[:, :P]
@@ -178,10 +180,10 @@ def test_langevin_step_uses_their_q_ratio(q_ratio):
 
 def test_random_walk_step_has_ratio_zero_and_moves_eta():
     spec, post, x0 = _setup()
-    kernel = authors.KernelSettings(step_size=0.025, noise_step=0.2)
-    state = authors.init(x0, post)
+    kernel = sgd_epoch.KernelSettings(step_size=0.025, noise_step=0.2)
+    state = sgd_epoch.init(x0, post, np.ones((3, spec.n_params)))
     noise = _noise(3, post.dim, lang=False)
-    _, info = authors.step(state, noise, post, kernel, np.ones((3, spec.n_params)))
+    _, info = sgd_epoch.step(state, noise, post, kernel)
     np.testing.assert_allclose(
         info.proposal, x0 + np.hstack([0.025 * noise.normal[:, :-1], 0.2 * noise.normal[:, -1:]])
     )
@@ -194,12 +196,12 @@ def test_mask_by_value_leaves_w_gd_unmasked_in_the_ratio():
     spec, post, x0 = _setup()
     P = spec.n_params
     x0[:, [0, 4]] = 0.0  # the zeros of the start are the mask
-    by_value = authors.KernelSettings(mask="by_value")
-    free = authors.free_coordinates(post, x0, "by_value")
+    by_value = sgd_epoch.KernelSettings(mask="by_value")
+    free = sgd_epoch.free_coordinates(post, x0, "by_value")
     assert free[:, [0, 4]].sum() == 0 and free.sum() == 3 * (P - 2)
-    state = authors.init(x0, post)
+    state = sgd_epoch.init(x0, post, free)
     noise = _noise(3, post.dim)
-    _, info = authors.step(state, noise, post, by_value, free)
+    _, info = sgd_epoch.step(state, noise, post, by_value)
     assert np.all(info.proposal[:, [0, 4]] == 0.0)
     w = x0[:, :P]
     ones = np.ones_like(free)
@@ -224,21 +226,21 @@ def test_run_chains_keeps_an_index_mask_at_zero_and_matches_its_streams():
     masked = authors.AuthorsPosterior(
         spec, post.X, post.y, "regression", sigma2=25.0, nu1=0.0, nu2=0.0, mask=chain_mask
     )
-    kernel = authors.KernelSettings(mask="index")
-    res = authors.run_chains(masked, x0, kernel, 60, burn_in=0.5, seed=3)
+    kernel = sgd_epoch.KernelSettings(mask="index")
+    res = runner.run_chains(masked, x0, kernel, 60, burn_in=0.5, seed=3)
     assert res.theta.shape == (3, 30, spec.n_params)
     assert np.all(res.theta[1][:, [2, 3]] == 0.0)
     assert np.all(res.acceptance_rate > 0)
-    full = authors.run_chains(post, x0, kernel, 60, burn_in=0.5, seed=3)
-    alone = authors.run_chains(post, x0[:1], kernel, 60, burn_in=0.5, seed=3)
+    full = runner.run_chains(post, x0, kernel, 60, burn_in=0.5, seed=3)
+    alone = runner.run_chains(post, x0[:1], kernel, 60, burn_in=0.5, seed=3)
     np.testing.assert_array_equal(alone.position[0], full.position[0])  # chain 0's stream
 
 
 def test_adaptation_moves_the_acceptance_towards_its_target():
     spec, post, x0 = _setup()
-    kernel = authors.KernelSettings(step_size=2.0, q_ratio="exact")
-    fixed = authors.run_chains(post, x0, kernel, 400, burn_in=0.5, seed=1)
-    tuned = authors.run_chains(post, x0, kernel, 400, burn_in=0.5, seed=1, adapt=True)
+    kernel = sgd_epoch.KernelSettings(step_size=2.0, q_ratio="exact")
+    fixed = runner.run_chains(post, x0, kernel, 400, burn_in=0.5, seed=1)
+    tuned = runner.run_chains(post, x0, kernel, 400, burn_in=0.5, seed=1, adapt=True)
     assert tuned.step_scale is not None and np.all(tuned.step_scale < 1)
     assert tuned.acceptance_rate.mean() > fixed.acceptance_rate.mean()
 
@@ -253,9 +255,11 @@ def test_network_must_have_one_sigmoid_hidden_layer():
 def test_build_target_picks_ours_unless_a_choice_is_theirs():
     spec = _spec("sigmoid", (2, 3, 1))
     X, y = np.zeros((4, 2)), np.zeros(4)
-    ours = authors.build_target(spec, X, y, "regression", prior={"eta_jacobian": True})
+    ours = authors.build_target(spec, X, y, "regression", prior=PriorSettings(eta_jacobian=True))
     assert type(ours) is MLPPosterior
-    theirs = authors.build_target(spec, X, y, "regression", prior={"eta_jacobian": False})
+    theirs = authors.build_target(spec, X, y, "regression", prior=PriorSettings(eta_jacobian=False))
     assert isinstance(theirs, authors.AuthorsPosterior) and not theirs.eta_jacobian
-    kern = authors.build_target(spec, X, y, "regression", prior={}, authors_kernel=True)
+    kern = authors.build_target(
+        spec, X, y, "regression", prior=PriorSettings(), authors_kernel=True
+    )
     assert isinstance(kern, authors.AuthorsPosterior) and kern.eta_jacobian
