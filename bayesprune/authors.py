@@ -9,7 +9,8 @@ one at a time (:mod:`bayesprune.ablation`); no default config uses any of it.
   (:mod:`bayesprune.networks`) stores ``W (out, in)`` row-major per layer with its bias and
   adds the bias, so their vector is a signed permutation of ours (:func:`their_order`).
   Subtracting a bias instead of adding it is a relabelling under a symmetric prior: the
-  sampler works in our layout throughout and :func:`forward` computes their pass in theirs.
+  sampler works in our layout throughout (the tests check their pass in their layout against
+  ours).
 * **Their target** (:class:`AuthorsPosterior`): classification probabilities are
   ``softmax(sigmoid(z2))`` (``likelihood.classification: softmax_sigmoid``), which caps them
   (at most e/(e + C - 1) for C classes: 0.73 for 2); the noise prior
@@ -102,23 +103,6 @@ def from_theirs(spec: MLPSpec, w: np.ndarray) -> np.ndarray:
     return out
 
 
-def _sigmoid(a: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * a))
-
-
-def forward(spec: MLPSpec, w: np.ndarray, X: np.ndarray) -> np.ndarray:
-    """The authors' forward pass of one vector ``w`` in *their* layout: ``(N, C_out)`` sigmoid
-    outputs (classification probabilities are ``softmax`` of these)."""
-    D, H, C_out = check_network(spec)
-    w = np.asarray(w, dtype=np.float64)
-    W1 = w[: D * H].reshape(D, H)
-    W2 = w[D * H : D * H + H * C_out].reshape(H, C_out)
-    b1 = w[D * H + H * C_out : D * H + H * C_out + H]
-    b2 = w[D * H + H * C_out + H :]
-    hidden = _sigmoid(np.asarray(X, dtype=np.float64) @ W1 - b1)
-    return _sigmoid(hidden @ W2 - b2)
-
-
 def rnd_first_k_scores(spec: MLPSpec) -> np.ndarray:
     """Scores ``(P,)`` in our layout that make the lowest-``k`` rule prune the first ``k``
     entries of the authors' flat vector (their "RND"): entry ``j`` of theirs scores ``j``."""
@@ -136,6 +120,8 @@ _FAST = {"nsz", "arcp", "contract", "afn", "reassoc"}
 
 @numba.njit(cache=True, fastmath=_FAST)
 def _sigm(a: float) -> float:
+    # not bayesprune.fused.sigmoid: that one is compiled without these fast-math flags and
+    # with its own exp, so it rounds differently, and these loops define the authors' numbers
     return 1.0 / (1.0 + math.exp(-a))  # exp overflows to inf: exactly 0, no error
 
 
@@ -204,6 +190,8 @@ def sgd_epochs(
     return out
 
 
+# 64 lines: one compiled loop over chains and rows (forward, likelihood, backward per row),
+# kept whole so that its operation order, and so the authors' numbers, stay as they are
 @numba.njit(cache=True, fastmath=_FAST)
 def _loglik_grad(
     theta: np.ndarray,

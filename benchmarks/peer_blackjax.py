@@ -2,7 +2,7 @@
 
 Both samplers run the same log density on the same data, one core and one thread each:
 
-* **bayesprune**: :func:`bayesprune.sampler.run_chains` on
+* **bayesprune**: :func:`bayesprune.mcmc.runner.run_chains` on
   :class:`bayesprune.likelihoods.MLPPosterior` (all chains one numpy batch, hand-written
   gradient), built as the workflow builds it (``sample_network``: the paper config's prior, the
   torch-sigmoid choice of a paper-length run). Timed twice: with the paper's kernel
@@ -120,7 +120,7 @@ def load_case(case: Case, synthetic: bool) -> Any:
 
 
 def our_posterior(split: Any, dtype: Any, chains: int) -> MLPPosterior:
-    """``MLPPosterior`` as ``bayesprune.posterior.sample_network`` builds it for a paper run."""
+    """``MLPPosterior`` as ``bayesprune.sampling.sample_network`` builds it for a paper run."""
     from bench_data import PAPER_SAMPLES, workflow_posterior
 
     return workflow_posterior(split, chains, PAPER_SAMPLES, dtype=np.dtype(dtype))

@@ -1,6 +1,6 @@
 """Throughput of the method-A sampler (Langevin/random-walk MH, full-batch likelihood).
 
-Chain-iterations per second of :func:`bayesprune.sampler.run_chains` (one target evaluation
+Chain-iterations per second of :func:`bayesprune.mcmc.runner.run_chains` (one target evaluation
 with its hand-written gradient, plus the MH step, per chain-iteration) on synthetic data of
 the paper's shapes:
 

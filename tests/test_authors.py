@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy.special import expit
 
 from bayesprune import authors
 from bayesprune.likelihoods import MLPPosterior, PriorSettings
@@ -20,6 +21,17 @@ def _sig(z):
     return 1.0 / (1.0 + math.exp(-z))
 
 
+def their_forward(spec: MLPSpec, w: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """The authors' forward pass of one vector ``w`` in *their* layout: ``(N, C_out)`` sigmoid
+    outputs, ``z1 = x W1 - b1``, ``z2 = sigmoid(z1) W2 - b2`` (the reference for the layout)."""
+    D, H, C_out = authors.check_network(spec)
+    W1 = w[: D * H].reshape(D, H)
+    W2 = w[D * H : D * H + H * C_out].reshape(H, C_out)
+    b1 = w[D * H + H * C_out : D * H + H * C_out + H]
+    b2 = w[D * H + H * C_out + H :]
+    return expit(expit(X @ W1 - b1) @ W2 - b2)
+
+
 def test_forward_is_the_hand_computation_in_their_layout():
     spec = _spec("sigmoid", (2, 2, 1))
     # their layout: W1 (2 inputs x 2 hidden, input-major), W2 (2 x 1), b1 (2), b2 (1)
@@ -28,10 +40,10 @@ def test_forward_is_the_hand_computation_in_their_layout():
     h0 = _sig(1.0 * 0.5 + 2.0 * 2.0 - 0.1)  # z1 = x W1 - b1
     h1 = _sig(1.0 * -1.0 + 2.0 * 0.25 + 0.2)
     expected = _sig(h0 * 1.5 + h1 * -0.5 - 0.3)  # z2 = h W2 - b2, sigmoid output
-    assert authors.forward(spec, w, x)[0, 0] == pytest.approx(expected, abs=1e-12)
+    assert their_forward(spec, w, x)[0, 0] == pytest.approx(expected, abs=1e-12)
     # the same network in our layout (biases added, W (out, in)) gives the same output
     ours = authors.from_theirs(spec, w)
-    np.testing.assert_allclose(forward_numpy(spec, ours, x), authors.forward(spec, w, x))
+    np.testing.assert_allclose(forward_numpy(spec, ours, x), their_forward(spec, w, x))
     np.testing.assert_allclose(authors.to_theirs(spec, ours), w)
 
 
@@ -96,7 +108,7 @@ def test_classification_likelihood_is_softmax_over_sigmoid_outputs():
     post = authors.AuthorsPosterior(spec, X, y, "classification", sigma2=25.0)
     lp, ll = post.value(theta)
     for k in range(2):
-        s = authors.forward(spec, authors.to_theirs(spec, theta[k]), X)
+        s = their_forward(spec, authors.to_theirs(spec, theta[k]), X)
         p = np.exp(s) / np.exp(s).sum(axis=1, keepdims=True)
         assert ll[k] == pytest.approx(np.log(p[np.arange(9), y]).sum(), rel=1e-12)
         assert p.max() <= math.e / (math.e + 1) + 1e-12  # the cap: 0.73 for 2 classes

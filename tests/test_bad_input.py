@@ -50,7 +50,8 @@ from bayesprune.mcmc import kernel as mh
 from bayesprune.mcmc import runner, streams, trace
 from bayesprune.mcmc.settings import SamplerSettings
 from bayesprune.networks import MLPSpec
-from bayesprune.posterior import StuckChainsError, load_posterior, sample_network
+from bayesprune.posterior import load_posterior
+from bayesprune.sampling import StuckChainsError, sample_network
 
 PYTHON = sys.executable
 

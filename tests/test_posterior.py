@@ -13,6 +13,7 @@ from bayesprune.mcmc import kernel as mh
 from bayesprune.mcmc import runner, streams, trace
 from bayesprune.mcmc.settings import SamplerSettings
 from bayesprune.networks import MLPSpec
+from bayesprune.sampling import sample_network
 
 torch.set_num_threads(1)
 
@@ -98,7 +99,7 @@ def test_prior_init_starts_each_chains_eta_at_its_own_residual_variance() -> Non
     rng = np.random.default_rng(4)
     spec = MLPSpec((2, 3, 1))
     X, y = rng.normal(size=(40, 2)), rng.normal(size=40)
-    idata = pst.sample_network(
+    idata = sample_network(
         spec,
         "regression",
         X,
@@ -124,7 +125,7 @@ def test_explicit_per_chain_starts_and_masks() -> None:
     masks = np.zeros((2, spec.n_params), dtype=bool)
     masks[0, [0, 3]] = True
     masks[1, [1]] = True
-    idata = pst.sample_network(
+    idata = sample_network(
         spec,
         "regression",
         X,

@@ -12,7 +12,8 @@ import pytest
 from bayesprune.likelihoods import PriorSettings, build_posterior
 from bayesprune.mcmc.settings import SamplerSettings
 from bayesprune.networks import MLPSpec
-from bayesprune.posterior import pooled_draws, sample_network
+from bayesprune.posterior import pooled_draws
+from bayesprune.sampling import sample_network
 from bayesprune.stages import assess_stage, masked_posterior
 
 PRIOR = PriorSettings(sigma2=25.0, nu1=2.0, nu2=0.1)
@@ -131,13 +132,12 @@ def test_small_sampling_jobs_never_import_torch():
 import sys
 import subprocess
 import sys
-from dataclasses import replace
 
 import numpy as np
 from bayesprune.likelihoods import PriorSettings
 from bayesprune.mcmc.settings import SamplerSettings
 from bayesprune.networks import MLPSpec
-from bayesprune.posterior import sample_network
+from bayesprune.sampling import sample_network
 from bayesprune.stages import assess_stage
 rng = np.random.default_rng(0)
 X, y = rng.normal(size=(40, 3)), rng.normal(size=40)

@@ -8,7 +8,8 @@ from bayesprune.io import config_digest, load_npz, logged
 from bayesprune.likelihoods import PriorSettings
 from bayesprune.mcmc.settings import SamplerSettings
 from bayesprune.networks import MLPSpec
-from bayesprune.posterior import sample_network, with_observations
+from bayesprune.posterior import with_observations
+from bayesprune.sampling import sample_network
 from bayesprune.stages import assess_full, write_sampled_stage
 
 with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):

@@ -4,15 +4,30 @@
 :class:`Kernel` (the Langevin / random-walk kernel :class:`bayesprune.mcmc.kernel.KernelParams`
 and the authors' SGD-epoch kernel :class:`bayesprune.mcmc.sgd_epoch.KernelSettings`). It draws
 each chain's noise from its own stream (:mod:`bayesprune.mcmc.streams`: chain ``k``'s draws do
-not depend on ``K``), reports progress, and checkpoints atomically
-(:mod:`bayesprune.mcmc.checkpoint`) so that a killed run resumes to exactly the samples of an
-uninterrupted one.
+not depend on ``K``).
 
-Step-size adaptation (``adapt=True``, off by default): during burn-in only, each chain tunes
-a global multiplicative factor ``f`` on its kernel (``Kernel.scaled``) by dual averaging on
-``log f`` (:mod:`bayesprune.mcmc.adaptation`), driven by that chain's MH acceptance
+Checkpoints: with ``checkpoint`` set, the run (:class:`Run`) is written atomically
+(:mod:`bayesprune.mcmc.checkpoint`) every ``checkpoint_every`` iterations and/or
+``checkpoint_every_s`` seconds. If the file exists when the run starts and belongs to the same
+run (same start, kernel, lengths, seed, adaptation and ``target_id``: a digest of the target
+density that the caller supplies, e.g. of its data, prior and mask), the run resumes from it
+and produces exactly the samples of an uninterrupted run; a checkpoint of a different run is
+ignored (and overwritten). The file is left in place at the end (the caller removes it once
+its outputs are safe).
+
+Progress: ``progress`` (a callback, see :func:`logging_progress`) and/or ``logger`` get a
+report every ``progress_every_s`` seconds (0: every iteration) and at the end.
+
+Adaptation (``adapt=True``, off by default; :class:`Tuning`): during burn-in only, each chain
+tunes a global multiplicative factor ``f`` on its kernel (``Kernel.scaled``) by dual averaging
+on ``log f`` towards ``target_accept`` (:mod:`bayesprune.mcmc.adaptation`; ``adaptation``
+overrides the other constants of :class:`DualAveraging`), driven by that chain's MH acceptance
 probability. After burn-in each factor is frozen at its dual-averaging average, so every kept
-draw comes from one fixed, valid MH kernel.
+draw comes from one fixed, valid MH kernel; ``ChainResult.step_scale`` holds the frozen
+factors. ``metric="diagonal"`` (needs ``adapt`` and a :class:`KernelParams` kernel) also
+preconditions each chain's kernel during burn-in (:class:`MetricState`); ``ChainResult.params``
+then holds the final preconditioned per-chain kernel (before the factor) and
+``ChainResult.metric`` the variances it came from.
 """
 
 from __future__ import annotations
@@ -262,30 +277,12 @@ def run_chains(
     metric: Literal["identity", "diagonal"] = "identity",
 ) -> ChainResult:
     """Run ``K`` chains of ``kernel`` on ``model`` for ``n_iter`` iterations each from
-    ``initial_position`` (K, d) and return the kept draws.
-
-    ``burn_in`` a fraction of ``n_iter`` or a count; iteration ``i`` (0-based) is kept when
-    ``i >= burn_in`` and ``(i - burn_in) % thin == 0``.
-
-    Checkpointing: with ``checkpoint`` set, the run is written atomically every
-    ``checkpoint_every`` iterations and/or ``checkpoint_every_s`` seconds. If the file exists
-    when the run starts and belongs to the same run (same start, kernel, lengths, seed,
-    adaptation and ``target_id``: a digest of the target density that the caller supplies,
-    e.g. of its data, prior and mask), the run resumes from it and produces exactly the
-    samples of an uninterrupted run; a checkpoint of a different run is ignored (and
-    overwritten). The file is left in place at the end (the caller removes it once its
-    outputs are safe).
-
-    Progress: ``progress`` (a callback, see :func:`logging_progress`) and/or ``logger`` get a
-    report every ``progress_every_s`` seconds (0: every iteration) and at the end.
-
-    Adaptation: with ``adapt`` each chain tunes a factor on its whole kernel during burn-in by
-    dual averaging towards ``target_accept`` (``adaptation`` overrides the other constants of
-    :class:`DualAveraging`), then freezes it; ``ChainResult.step_scale`` holds the frozen
-    factors. ``metric="diagonal"`` (needs ``adapt`` and a :class:`KernelParams` kernel) also
-    preconditions each chain's kernel during burn-in (:class:`MetricState`); ``ChainResult.
-    params`` then holds the final preconditioned per-chain kernel (before the factor) and
-    ``ChainResult.metric`` the variances it came from.
+    ``initial_position`` (K, d) and return the kept draws (iteration ``i``, 0-based, is kept
+    when ``i >= burn_in`` and ``(i - burn_in) % thin == 0``; ``burn_in`` a fraction of
+    ``n_iter`` or a count). Checkpoints (``checkpoint`` every ``checkpoint_every`` iterations
+    and/or ``checkpoint_every_s`` seconds, ``target_id`` naming the target), progress
+    (``progress`` and/or ``logger`` every ``progress_every_s`` seconds) and adaptation
+    (``adapt``, ``target_accept``, ``adaptation``, ``metric``) as the module docstring says.
     """
     schedule = Schedule.of(n_iter, burn_in, thin)
     state = kernel.init(initial_position, model)

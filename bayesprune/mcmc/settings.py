@@ -1,6 +1,6 @@
 """A sampler config block (``method_a.sampler`` or ``method_a.resample``) as one typed record,
 built once from the validated config (:meth:`SamplerSettings.from_params`) by the scripts and
-passed to the package (:func:`bayesprune.posterior.sample_network`)."""
+passed to the package (:func:`bayesprune.sampling.sample_network`)."""
 
 from __future__ import annotations
 
