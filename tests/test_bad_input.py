@@ -203,7 +203,7 @@ def test_corrupt_checkpoint_is_replaced_and_the_run_is_exact(tmp_path, damage: s
     if damage == "truncate":
         ck.write_bytes(raw[: len(raw) // 2])
     elif damage == "flip_byte":  # inside the stored draws: a bad CRC when read
-        pos = raw.index(b"draws_x.npy") + 400
+        pos = raw.index(b"trace.position.npy") + 400
         ck.write_bytes(raw[:pos] + bytes([raw[pos] ^ 0xFF]) + raw[pos + 1 :])
     else:
         ck.write_bytes(b"PK\x03\x04 not really a zip")

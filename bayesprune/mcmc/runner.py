@@ -38,7 +38,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -105,7 +105,9 @@ class Tuning:
     def current(self, kernel: Kernel) -> Kernel:
         return self.base(kernel).scaled(self.da.factor)
 
-    def update(self, kernel: Kernel, done: int, info: Info, position: np.ndarray, n_burn: int):
+    def update(
+        self, kernel: Kernel, done: int, info: Info, position: np.ndarray, n_burn: int
+    ) -> Kernel:
         """After burn-in iteration ``done`` (1-based), returning the kernel to use next."""
         self.da = self.settings.update(self.da, done, accept_prob(info))
         if self.metric is not None and self.windows is not None:
@@ -211,7 +213,7 @@ class Run:
             elapsed,
             self.noise.block_start,
             self.noise.states,
-            asdict(self.state),
+            {f.name: getattr(self.state, f.name) for f in fields(self.state)},
             self.trace.to_arrays(schedule.kept(self.iteration)),
             {} if self.tuning is None else self.tuning.to_arrays(),
         )
