@@ -28,13 +28,13 @@ import hashlib
 import json
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from bayesprune.config import ConfigError, derive_seed, rate_label, validate_config
+from bayesprune.config import ConfigError, derive_seed, validate_config
 
 #: switch -> the config keys it takes from the other config (``datasets.*``: every dataset)
 SWITCHES: dict[str, tuple[str, ...]] = {
@@ -266,7 +266,9 @@ def run_full(
     ``acceptance{r}`` and ``seconds{r}``. A chain that never moved is kept (its acceptance
     0 says so in the tables).
     """
-    from bayesprune.posterior import sample_network
+    from bayesprune.likelihoods import PriorSettings
+    from bayesprune.mcmc.settings import SamplerSettings
+    from bayesprune.sampling import sample_network
 
     entry = settings["entry"]
     out: dict[str, np.ndarray] = {}
@@ -279,8 +281,8 @@ def run_full(
             meta["task"],
             arrays["X_train"],
             arrays["y_train"],
-            prior=settings["prior"],
-            settings=settings["sampler"],
+            prior=PriorSettings.from_params(settings["prior"]),
+            settings=SamplerSettings.from_params(settings["sampler"]),
             seed=seed,
             likelihood=settings["likelihood"],
             logger=logger,
@@ -299,6 +301,25 @@ def _rows(base: dict[str, Any], stage: str, errors: dict[str, float]) -> list[di
     return [base | {"stage": stage, "estimate": e, "value": errors[e]} for e in ESTIMATES]
 
 
+@dataclass(frozen=True)
+class _Replicate:
+    """One replicate of a cell's dataset: its split, metadata, evaluation rows and full
+    posterior arrays (:func:`run_full`'s)."""
+
+    name: str
+    settings: dict[str, Any]
+    rep: int
+    arrays: dict
+    meta: dict
+    ev: dict
+    full: dict[str, np.ndarray]
+
+
+def _unpack(r: _Replicate) -> tuple:
+    """``r``'s fields in order, not copied."""
+    return tuple(getattr(r, f.name) for f in fields(r))
+
+
 def run_cell(
     name: str,
     raw: Any,
@@ -310,110 +331,148 @@ def run_cell(
     """The headline numbers of one cell and dataset from its full posterior ``full``
     (:func:`run_full`'s arrays): one row per replicate, run, stage, criterion, rate and
     estimate (``value``: RMSE of the modelled target, or accuracy)."""
-    import arviz as az
-    import xarray as xr
+    from bayesprune.evaluation import evaluation_split
 
-    from bayesprune.evaluation import evaluation_split, headline_errors
-    from bayesprune.posterior import sample_network
-    from bayesprune.pruning import criterion_scores, make_mask, mask_to_dict
-    from bayesprune.runs import run_draws, runs_of
-    from bayesprune.stages import resample_starts
-
-    entry, pruning, resample = settings["entry"], settings["pruning"], settings["resample"]
     rows: list[dict[str, Any]] = []
     for rep in range(replicates):
-        arrays, meta = _split(name, entry, raw, rep)
-        spec, task = _spec(meta, entry), meta["task"]
-        metric = "rmse" if task == "regression" else "acc"
-        held = evaluation_split(arrays, "heldout")
+        arrays, meta = _split(name, settings["entry"], raw, rep)
         ev = evaluation_split(
             arrays,
             settings["evaluation"]["split"],
             derive_seed(settings["seed"], "ablation-evaluation", name, rep),
         )
-        theta = full[f"theta{rep}"]
-        tau2 = full.get(f"tau2{rep}")
-        acc = full[f"acceptance{rep}"]
-        entries, drawn = [], {}
-        for run in runs_of(pruning["unit"], theta.shape[0]):
-            draws = run_draws(spec, theta, run)
-            drawn[run.label] = draws
-            base = {
-                "rep": rep,
-                "run": run.label,
-                "metric": metric,
-                "criterion": "",
-                "rate": 0.0,
-                "acceptance": float(np.mean(acc[list(run.chains)])),
-            }
-            rows += _rows(
-                base, "full", headline_errors(spec, task, draws, held["X_test"], held["y_test"])
-            )
-            for criterion in pruning["criteria"]:
-                score = criterion_scores(
-                    draws,
-                    criterion,
-                    spec,
-                    seed=derive_seed(settings["seed"], "ablation-scores", name, rep, run.label),
-                    rnd=pruning["rnd"],
-                )
-                for rate in pruning["rates"]:
-                    pruned = make_mask(
-                        score, rate, spec, pruning["scope"], pruning["include_biases"]
-                    )
-                    cell = base | {"criterion": criterion, "rate": float(rate)}
-                    rows += _rows(
-                        cell,
-                        "pruned",
-                        headline_errors(spec, task, draws, ev["X_test"], ev["y_test"], pruned),
-                    )
-                    entries.append((cell, run, pruned))
-        # every (run, criterion, rate) resampled in one batch, as the resample job does
-        runs_theta = np.concatenate(
-            [drawn[run.label] for run in runs_of(pruning["unit"], theta.shape[0])]
-        )
-        post_vars = {"theta": (("chain", "draw", "param"), runs_theta)}
-        if tau2 is not None:
-            post_vars["tau2"] = (("chain", "draw"), tau2)
-        idata = az.InferenceData(posterior=xr.Dataset(post_vars))
-        masks = {
-            "unit": pruning["unit"],
-            "runs": [run.to_dict() | mask_to_dict(pruned, spec) for _, run, pruned in entries],
-        }
-        # run_draws aligns again: the runs' draws above are already aligned (a no-op then)
-        theta0, chain_mask, tau2_0, sub = resample_starts(
-            idata,
-            spec,
-            masks,
-            chains_per_run=resample["chains_per_run"],
-            start=resample["sub_chain_start"],
-            jitter=resample["init_jitter"],
-            seed=derive_seed(settings["seed"], "ablation-resample", name, rep),
-        )
-        res = sample_network(
-            spec,
-            task,
-            arrays["X_train"],
-            arrays["y_train"],
-            prior=settings["prior"],
-            settings=resample,
-            seed=derive_seed(settings["seed"], "ablation-resample", name, rep),
-            theta_start=theta0,
-            tau2_start=tau2_0,
-            mask=chain_mask,
-            likelihood=settings["likelihood"],
-            logger=logger,
-            allow_stuck=True,
-        )
-        for (cell, _, pruned), info in zip(entries, sub, strict=True):
-            chains = info["sub_chains"]
-            draws = res.posterior["theta"].transpose("chain", "draw", "param").values[chains]
-            rate_acc = np.asarray(json.loads(res.posterior.attrs["acceptance_rate"]))[chains]
-            errors = headline_errors(spec, task, draws, ev["X_test"], ev["y_test"], pruned)
-            rows += _rows(cell | {"acceptance": float(rate_acc.mean())}, "resampled", errors)
+        r = _Replicate(name, settings, rep, arrays, meta, ev, full)
+        pruned_rows, entries, drawn = _pruned_rows(r)
+        rows += pruned_rows
+        rows += _resampled_rows(r, entries, drawn, logger)
     frame = pd.DataFrame(rows)
     frame.insert(0, "dataset", name)
     return frame
+
+
+def _pruned_rows(r: _Replicate) -> tuple[list[dict[str, Any]], list, dict[str, np.ndarray]]:
+    """Replicate ``rep``'s full and pruned rows, the (cell, run, mask) of every pruned
+    network, and each run's (aligned) draws."""
+    from bayesprune.evaluation import evaluation_split, headline_errors
+    from bayesprune.pruning import criterion_scores, make_mask
+    from bayesprune.runs import run_draws, runs_of
+
+    name, settings, rep, arrays, meta, ev, full = _unpack(r)
+    entry, pruning = settings["entry"], settings["pruning"]
+    spec, task = _spec(meta, entry), meta["task"]
+    metric = "rmse" if task == "regression" else "acc"
+    held = evaluation_split(arrays, "heldout")
+    theta, acc = full[f"theta{rep}"], full[f"acceptance{rep}"]
+    rows: list[dict[str, Any]] = []
+    entries, drawn = [], {}
+    for run in runs_of(pruning["unit"], theta.shape[0]):
+        draws = run_draws(spec, theta, run)
+        drawn[run.label] = draws
+        base = {
+            "rep": rep,
+            "run": run.label,
+            "metric": metric,
+            "criterion": "",
+            "rate": 0.0,
+            "acceptance": float(np.mean(acc[list(run.chains)])),
+        }
+        rows += _rows(
+            base, "full", headline_errors(spec, task, draws, held["X_test"], held["y_test"])
+        )
+        for criterion in pruning["criteria"]:
+            score = criterion_scores(
+                draws,
+                criterion,
+                spec,
+                seed=derive_seed(settings["seed"], "ablation-scores", name, rep, run.label),
+                rnd=pruning["rnd"],
+            )
+            for rate in pruning["rates"]:
+                pruned = make_mask(score, rate, spec, pruning["scope"], pruning["include_biases"])
+                cell = base | {"criterion": criterion, "rate": float(rate)}
+                rows += _rows(
+                    cell,
+                    "pruned",
+                    headline_errors(spec, task, draws, ev["X_test"], ev["y_test"], pruned),
+                )
+                entries.append((cell, run, pruned))
+    return rows, entries, drawn
+
+
+def _resampled_rows(
+    r: _Replicate, entries: list, drawn: dict[str, np.ndarray], logger: Any
+) -> list[dict[str, Any]]:
+    """Every (run, criterion, rate) of replicate ``rep`` resampled in one batch, as the
+    resample job does, and their rows."""
+    from bayesprune.evaluation import headline_errors
+
+    spec, task, ev = _spec(r.meta, r.settings["entry"]), r.meta["task"], r.ev
+    rows: list[dict[str, Any]] = []
+    res, sub = _resample_batch(r, spec, entries, drawn, logger)
+    for (cell, _, pruned), info in zip(entries, sub, strict=True):
+        chains = info["sub_chains"]
+        draws = res.posterior["theta"].transpose("chain", "draw", "param").values[chains]
+        rate_acc = np.asarray(json.loads(res.posterior.attrs["acceptance_rate"]))[chains]
+        errors = headline_errors(spec, task, draws, ev["X_test"], ev["y_test"], pruned)
+        rows += _rows(cell | {"acceptance": float(rate_acc.mean())}, "resampled", errors)
+    return rows
+
+
+def _resample_batch(
+    r: _Replicate, spec: Any, entries: list, drawn: dict[str, np.ndarray], logger: Any
+) -> tuple[Any, list]:
+    """The resampled posterior of every pruned network of replicate ``rep`` and each one's
+    sub-chains."""
+    import arviz as az
+    import xarray as xr
+
+    from bayesprune.likelihoods import PriorSettings
+    from bayesprune.mcmc.settings import SamplerSettings
+    from bayesprune.pruning import mask_to_dict
+    from bayesprune.runs import runs_of
+    from bayesprune.sampling import sample_network
+    from bayesprune.stages import resample_starts
+
+    name, settings, rep, arrays, meta, _, full = _unpack(r)
+    pruning, resample = settings["pruning"], settings["resample"]
+    theta, tau2 = full[f"theta{rep}"], full.get(f"tau2{rep}")
+    runs_theta = np.concatenate(
+        [drawn[run.label] for run in runs_of(pruning["unit"], theta.shape[0])]
+    )
+    post_vars = {"theta": (("chain", "draw", "param"), runs_theta)}
+    if tau2 is not None:
+        post_vars["tau2"] = (("chain", "draw"), tau2)
+    idata = az.InferenceData(posterior=xr.Dataset(post_vars))
+    masks = {
+        "unit": pruning["unit"],
+        "runs": [run.to_dict() | mask_to_dict(pruned, spec) for _, run, pruned in entries],
+    }
+    # run_draws aligns again: the runs' draws above are already aligned (a no-op then)
+    theta0, chain_mask, tau2_0, sub = resample_starts(
+        idata,
+        spec,
+        masks,
+        chains_per_run=resample["chains_per_run"],
+        start=resample["sub_chain_start"],
+        jitter=resample["init_jitter"],
+        seed=derive_seed(settings["seed"], "ablation-resample", name, rep),
+    )
+    res = sample_network(
+        spec,
+        meta["task"],
+        arrays["X_train"],
+        arrays["y_train"],
+        prior=PriorSettings.from_params(settings["prior"]),
+        settings=SamplerSettings.from_params(resample),
+        seed=derive_seed(settings["seed"], "ablation-resample", name, rep),
+        theta_start=theta0,
+        tau2_start=tau2_0,
+        mask=chain_mask,
+        likelihood=settings["likelihood"],
+        logger=logger,
+        allow_stuck=True,
+    )
+    return res, sub
 
 
 def cells_of(cells: list[Cell], start: str, dataset: str) -> list[dict[str, Any]]:
@@ -463,181 +522,3 @@ def run_start(
                 time.perf_counter() - t1,
             )
     return pd.concat(frames, ignore_index=True)
-
-
-# ---------------------------------------------------------------------------- tables
-HEADLINE = [("full", "", 0.0)] + [
-    (stage, criterion, rate)
-    for criterion in ("stn", "spn", "rnd")
-    for rate in (0.5, 0.75)
-    for stage in ("pruned", "resampled")
-]
-
-
-def summarise(frame: pd.DataFrame) -> pd.DataFrame:
-    """Mean and sd over every run of every replicate, per start, switch, dataset, stage,
-    criterion, rate and estimate."""
-    keys = ["start", "switch", "dataset", "metric", "stage", "criterion", "rate", "estimate"]
-    ok = frame.dropna(subset=["value"])
-    out = ok.groupby(keys, dropna=False)["value"].agg(["mean", "std", "count"]).reset_index()
-    return out
-
-
-def _column(stage: str, criterion: str, rate: float) -> str:
-    if stage == "full":
-        return "full"
-    return f"{criterion.upper()} {rate_label(rate * 100)}% {'pr' if stage == 'pruned' else 'rs'}"
-
-
-def switch_table(summary: pd.DataFrame, start: str, switch: str, against: str) -> str:
-    """Markdown: one row per dataset and config (the start, then the switched cell), one
-    column per headline number as ``point / predictive`` (mean over runs)."""
-    cols = [_column(*h) for h in HEADLINE]
-    head = "| dataset | config | " + " | ".join(cols) + " |"
-    lines = [head, "|" + "---|" * (len(cols) + 2)]
-    names = sorted(set(summary.loc[summary["start"] == start, "dataset"]))
-    for name in names:
-        for sw, label in (("base", start), (switch, f"{switch} from {against}")):
-            part = summary[
-                (summary["start"] == start)
-                & (summary["switch"] == sw)
-                & (summary["dataset"] == name)
-            ]
-            if part.empty:
-                continue
-            cells = []
-            for stage, criterion, rate in HEADLINE:
-                sel = part[
-                    (part["stage"] == stage)
-                    & (part["criterion"].fillna("") == criterion)
-                    & (np.isclose(part["rate"], rate))
-                ]
-                vals = {e: sel.loc[sel["estimate"] == e, "mean"] for e in ESTIMATES}
-                cells.append(
-                    " / ".join(f"{v.iloc[0]:.3f}" if len(v) else "-" for v in vals.values())
-                )
-            lines.append(f"| {name} | {label} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
-def effects(summary: pd.DataFrame) -> pd.DataFrame:
-    """Each applicable switch's change of every headline number from its start's (switched
-    minus start), per dataset and estimate; ``error_change`` in error units (RMSE, or
-    1 - accuracy), positive = worse."""
-    keys = ["start", "dataset", "metric", "stage", "criterion", "rate", "estimate"]
-    base = summary[summary["switch"] == "base"].set_index(keys)["mean"]
-    rows = []
-    for _, r in summary[summary["switch"] != "base"].iterrows():
-        k = tuple(r[key] for key in keys)
-        if k not in base.index:
-            continue
-        delta = float(r["mean"] - base.loc[k])
-        rows.append(
-            dict(zip(keys, k, strict=True))
-            | {
-                "switch": r["switch"],
-                "start_value": float(base.loc[k]),
-                "value": float(r["mean"]),
-                "change": delta,
-                "error_change": delta if r["metric"] == "rmse" else -delta,
-            }
-        )
-    cols = [*keys, "switch", "start_value", "value", "change", "error_change"]
-    return pd.DataFrame(rows, columns=cols)
-
-
-def relative_effects(effects: pd.DataFrame, estimate: str = "point") -> pd.DataFrame:
-    """Mean relative change of the test error (RMSE, or 1 - accuracy) per start, switch,
-    dataset and stage (full; pruned and resampled averaged over criteria and rates):
-    ``(switched - start) / start``, positive = worse."""
-    e = effects[effects["estimate"] == estimate].copy()
-    err0 = np.where(e["metric"] == "rmse", e["start_value"], 1.0 - e["start_value"])
-    e["relative"] = e["error_change"] / np.maximum(err0, 1e-12)
-    keys = ["start", "switch", "dataset", "stage"]
-    return e.groupby(keys)["relative"].mean().reset_index()
-
-
-def plot_effects(effects: pd.DataFrame, labels: list[str], path: str) -> None:
-    """Heatmaps (one per start config): rows switches, columns dataset x stage, colour the
-    relative change of the point estimate's test error (:func:`relative_effects`)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from bayesprune.io import atomic_path
-
-    rel = relative_effects(effects)
-    names = sorted(set(rel["dataset"]))
-    cols = [(d, s) for d in names for s in STAGES]
-    fig, axes = plt.subplots(
-        len(labels), 1, figsize=(1.0 + 0.62 * len(cols), 1.2 + 0.42 * 2 * len(SWITCHES))
-    )
-    for ax, label in zip(np.atleast_1d(axes), labels, strict=True):
-        part = rel[rel["start"] == label]
-        switches = [s for s in SWITCHES if s in set(part["switch"])]
-        grid = np.full((len(switches), len(cols)), np.nan)
-        for i, sw in enumerate(switches):
-            for j, (d, st) in enumerate(cols):
-                v = part[(part["switch"] == sw) & (part["dataset"] == d) & (part["stage"] == st)]
-                if len(v):
-                    grid[i, j] = float(v["relative"].iloc[0])
-        im = ax.imshow(np.clip(grid, -1, 1), cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto")
-        for i in range(grid.shape[0]):
-            for j in range(grid.shape[1]):
-                if np.isfinite(grid[i, j]):
-                    ax.text(j, i, f"{100 * grid[i, j]:+.0f}", ha="center", va="center", fontsize=7)
-        ax.set_yticks(range(len(switches)), switches, fontsize=8)
-        ax.set_xticks(range(len(cols)), [f"{d}\n{s}" for d, s in cols], fontsize=7)
-        other = [lab for lab in labels if lab != label]
-        ax.set_title(
-            f"from {label}, one switch to {other[0] if other else 'the other'}: "
-            "test error change (%, point; red worse)",
-            fontsize=9,
-        )
-        fig.colorbar(im, ax=ax, fraction=0.02, pad=0.01)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
-
-
-def markdown_report(
-    summary: pd.DataFrame,
-    grid: list[dict[str, Any]],
-    labels: list[str],
-    lengths: dict[str, Any],
-) -> str:
-    """The ablation's tables as Markdown: the grid (what each switch changed, what did not
-    apply), then one table per start and switch."""
-    lines = [
-        "# Ablation: one departure at a time",
-        "",
-        f"Full chains {lengths['samples']} iterations (burn-in as configured, about "
-        f"{lengths['kept_draws']} kept draws per chain), resampling {lengths['resample_fraction']} "
-        f"of each config's resample.samples; {lengths['replicates']} replicates; every chain is "
-        "a run. Cells: `point / predictive` test error (RMSE of the modelled target, or "
-        "accuracy), mean over runs; `pr` pruned, `rs` resampled.",
-        "",
-        "| start | switch | what | keys changed |",
-        "|---|---|---|---|",
-    ]
-    for g in grid:
-        what = DESCRIPTIONS.get(g["switch"], "")
-        keys = ", ".join(
-            sorted({k.split(".", 2)[-1] if k.startswith("datasets.") else k for k in g["changed"]})
-        )
-        note = "" if g["applicable"] else f" ({g['reason']})"
-        lines.append(f"| {g['start']} | {g['switch']} | {what}{note} | {keys} |")
-    for label in labels:
-        other = next((lab for lab in labels if lab != label), "the other config")
-        for g in grid:
-            if g["start"] != label or g["switch"] == "base" or not g["applicable"]:
-                continue
-            lines += [
-                "",
-                f"## From {label}: {g['switch']} as in {other}",
-                "",
-                switch_table(summary, label, g["switch"], other),
-            ]
-    return "\n".join(lines) + "\n"

@@ -9,13 +9,14 @@ one at a time (:mod:`bayesprune.ablation`); no default config uses any of it.
   (:mod:`bayesprune.networks`) stores ``W (out, in)`` row-major per layer with its bias and
   adds the bias, so their vector is a signed permutation of ours (:func:`their_order`).
   Subtracting a bias instead of adding it is a relabelling under a symmetric prior: the
-  sampler works in our layout throughout and :func:`forward` computes their pass in theirs.
+  sampler works in our layout throughout (the tests check their pass in their layout against
+  ours).
 * **Their target** (:class:`AuthorsPosterior`): classification probabilities are
   ``softmax(sigmoid(z2))`` (``likelihood.classification: softmax_sigmoid``), which caps them
   (at most e/(e + C - 1) for C classes: 0.73 for 2); the noise prior
   ``-(1 + nu1) log tau^2 - nu2 / tau^2`` is applied to ``eta = log tau^2`` without the
   Jacobian (``prior.eta_jacobian: false``), which adds ``-eta`` to our log density.
-* **Their proposal** (:func:`step`, ``sampler.drift: sgd_epoch``): with probability
+* **Their proposal** (:mod:`bayesprune.mcmc.sgd_epoch`, ``sampler.drift: sgd_epoch``): with probability
   ``langevin_prob``, ``w_gd`` = one epoch of per-example SGD (batch 1, data order, learning
   rate ``sgd_lr``) on ``0.5 * sum (target - out)^2`` (one-hot targets; the prior and
   ``tau^2`` ignored), ``w' ~ N(w_gd, s^2 I)``, ``w'_gd`` = the same epoch from ``w'``, and
@@ -32,30 +33,27 @@ one at a time (:mod:`bayesprune.ablation`); no default config uses any of it.
   step and in both directions of the ratio.
 
 The per-example SGD epoch is sequential over rows; it runs compiled (numba), all chains in one
-call. The kernel follows :mod:`bayesprune.sampler`'s shape: a pure :func:`init` and
-:func:`step` over :class:`State`, with :class:`bayesprune.sampler.Info` and
-:class:`bayesprune.sampler.StepNoise`; :func:`run_chains` is its runner and returns a
-:class:`bayesprune.sampler.ChainResult`, so everything downstream is unchanged.
+call. The kernel itself is :mod:`bayesprune.mcmc.sgd_epoch`, run by the one runner
+(:func:`bayesprune.mcmc.runner.run_chains`), so everything downstream is unchanged.
 """
 
 from __future__ import annotations
 
-import logging
 import math
-import time
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import numba
 import numpy as np
 
-from bayesprune import sampler
-from bayesprune.likelihoods import LogDensity, MLPPosterior, Task, build_posterior
+from bayesprune.likelihoods import (
+    LogDensity,
+    MLPPosterior,
+    PriorSettings,
+    Task,
+    build_posterior,
+)
 from bayesprune.networks import MLPSpec
 
-Drift = Literal["gradient", "sgd_epoch"]
-QRatio = Literal["exact", "authors"]
-MaskMode = Literal["index", "by_value"]
 ClassLik = Literal["softmax_logits", "softmax_sigmoid"]
 
 
@@ -105,23 +103,6 @@ def from_theirs(spec: MLPSpec, w: np.ndarray) -> np.ndarray:
     return out
 
 
-def _sigmoid(a: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * a))
-
-
-def forward(spec: MLPSpec, w: np.ndarray, X: np.ndarray) -> np.ndarray:
-    """The authors' forward pass of one vector ``w`` in *their* layout: ``(N, C_out)`` sigmoid
-    outputs (classification probabilities are ``softmax`` of these)."""
-    D, H, C_out = check_network(spec)
-    w = np.asarray(w, dtype=np.float64)
-    W1 = w[: D * H].reshape(D, H)
-    W2 = w[D * H : D * H + H * C_out].reshape(H, C_out)
-    b1 = w[D * H + H * C_out : D * H + H * C_out + H]
-    b2 = w[D * H + H * C_out + H :]
-    hidden = _sigmoid(np.asarray(X, dtype=np.float64) @ W1 - b1)
-    return _sigmoid(hidden @ W2 - b2)
-
-
 def rnd_first_k_scores(spec: MLPSpec) -> np.ndarray:
     """Scores ``(P,)`` in our layout that make the lowest-``k`` rule prune the first ``k``
     entries of the authors' flat vector (their "RND"): entry ``j`` of theirs scores ``j``."""
@@ -139,6 +120,8 @@ _FAST = {"nsz", "arcp", "contract", "afn", "reassoc"}
 
 @numba.njit(cache=True, fastmath=_FAST)
 def _sigm(a: float) -> float:
+    # not bayesprune.fused.sigmoid: that one is compiled without these fast-math flags and
+    # with its own exp, so it rounds differently, and these loops define the authors' numbers
     return 1.0 / (1.0 + math.exp(-a))  # exp overflows to inf: exactly 0, no error
 
 
@@ -207,6 +190,8 @@ def sgd_epochs(
     return out
 
 
+# 64 lines: one compiled loop over chains and rows (forward, likelihood, backward per row),
+# kept whole so that its operation order, and so the authors' numbers, stay as they are
 @numba.njit(cache=True, fastmath=_FAST)
 def _loglik_grad(
     theta: np.ndarray,
@@ -372,7 +357,7 @@ def build_target(
     y: np.ndarray,
     task: Task,
     *,
-    prior: dict[str, Any] | None = None,
+    prior: PriorSettings | None = None,
     classification: ClassLik = "softmax_logits",
     mask: np.ndarray | list[int] | None = None,
     authors_kernel: bool = False,
@@ -381,8 +366,8 @@ def build_target(
     """The target a config asks for: our :class:`MLPPosterior` when every choice is ours,
     else :class:`AuthorsPosterior` (their likelihood, their eta prior, or their kernel, which
     needs :meth:`AuthorsPosterior.value` and the SGD targets)."""
-    prior = dict(prior or {})
-    jacobian = bool(prior.pop("eta_jacobian", True))
+    prior = prior or PriorSettings()
+    jacobian = prior.eta_jacobian
     ours = classification == "softmax_logits" or task == "regression"
     ours = ours and (jacobian or task == "classification")
     if ours and not authors_kernel:
@@ -395,251 +380,9 @@ def build_target(
         task,
         classification=classification,
         eta_jacobian=jacobian,
-        sigma2=float(prior.get("sigma2", 25.0)),
-        nu1=float(prior.get("nu1", 2.0)),
-        nu2=float(prior.get("nu2", 0.1)),
+        sigma2=prior.sigma2,
+        nu1=prior.nu1,
+        nu2=prior.nu2,
         mask=mask,
         **kwargs,
-    )
-
-
-# ---------------------------------------------------------------------------- kernel
-@dataclass(frozen=True)
-class State:
-    """Current position of every chain with its log density and log likelihood."""
-
-    position: np.ndarray  # (K, d)
-    logdensity: np.ndarray  # (K,)
-    loglik: np.ndarray  # (K,)
-
-
-@dataclass(frozen=True)
-class KernelSettings:
-    """The authors' proposal: step ``s`` (per chain ``(K,)`` when adapted), the ``eta``
-    random-walk std, the Langevin probability, the SGD learning rate, the ratio's variance
-    (``authors``: ``s``; ``exact``: ``s^2``) and how a mask is kept."""
-
-    step_size: np.ndarray | float = 0.025
-    noise_step: np.ndarray | float = 0.2
-    langevin_prob: float = 0.5
-    sgd_lr: float = 0.01
-    q_ratio: QRatio = "authors"
-    mask: MaskMode = "index"
-
-    def __post_init__(self) -> None:
-        if self.q_ratio not in ("authors", "exact"):
-            raise ValueError(f"q_ratio must be authors or exact, got {self.q_ratio!r}")
-        if self.mask not in ("index", "by_value"):
-            raise ValueError(f"mask must be index or by_value, got {self.mask!r}")
-        if np.any(np.asarray(self.step_size) <= 0) or self.sgd_lr <= 0:
-            raise ValueError("step_size and sgd_lr must be > 0")
-        if not 0.0 <= self.langevin_prob <= 1.0:
-            raise ValueError("langevin_prob must lie in [0, 1]")
-
-    def scaled(self, factor: np.ndarray) -> KernelSettings:
-        """Step and noise step times a per-chain ``factor`` ``(K,)`` (adaptation)."""
-        return KernelSettings(
-            np.asarray(self.step_size) * factor,
-            np.asarray(self.noise_step) * factor,
-            self.langevin_prob,
-            self.sgd_lr,
-            self.q_ratio,
-            self.mask,
-        )
-
-
-def init(position: np.ndarray, target: AuthorsPosterior) -> State:
-    """State at ``position`` ``(K, d)``; a non-finite start is an error."""
-    x = np.array(position, dtype=np.float64, ndmin=2)
-    lp, ll = target.value(x)
-    if not np.all(np.isfinite(lp)):
-        raise ValueError(
-            f"non-finite log density at the start of chains {np.flatnonzero(~np.isfinite(lp))}"
-        )
-    return State(x, lp, ll)
-
-
-def step(
-    state: State,
-    noise: sampler.StepNoise,
-    target: AuthorsPosterior,
-    kernel: KernelSettings,
-    free: np.ndarray,
-) -> tuple[State, sampler.Info]:
-    """One step of the authors' proposal for every chain (pure). ``free`` ``(K, P)``: 1.0
-    where a coordinate moves, 0.0 where it is pruned."""
-    P = target.n_params
-    x = state.position
-    K = x.shape[0]
-    w = x[:, :P]
-    lang = noise.u_kernel < kernel.langevin_prob
-    s = np.broadcast_to(np.asarray(kernel.step_size, dtype=np.float64), (K,))[:, None]
-    sgd_free = free if kernel.mask == "index" else np.ones_like(free)
-    T, H, lr = target.sgd_targets(), target.n_hidden, kernel.sgd_lr
-    centre = w.copy()
-    rows = np.flatnonzero(lang)
-    with np.errstate(over="ignore", invalid="ignore"):
-        if rows.size:
-            centre[rows] = sgd_epochs(w[rows], target._X64, T, H, lr, sgd_free[rows])
-        prop = x.copy()
-        prop[:, :P] = (centre + s * noise.normal[:, :P]) * free
-        if target.eta_index is not None:
-            ns = np.broadcast_to(np.asarray(kernel.noise_step, dtype=np.float64), (K,))
-            prop[:, target.eta_index] += ns * noise.normal[:, target.eta_index]
-        log_q = np.zeros(K)
-        if rows.size:
-            back = sgd_epochs(prop[rows, :P], target._X64, T, H, lr, sgd_free[rows])
-            back *= free[rows]  # w'_gd is masked in both modes
-            fwd = centre[rows] if kernel.mask == "by_value" else centre[rows] * free[rows]
-            var = s[rows, 0] if kernel.q_ratio == "authors" else s[rows, 0] ** 2
-            first = -0.5 * np.sum((w[rows] - back) ** 2, axis=1) / var
-            second = -0.5 * np.sum((prop[rows, :P] - fwd) ** 2, axis=1) / var
-            log_q[rows] = first - second
-        lp_new, ll_new = target.value(prop)
-        log_ratio = lp_new - state.logdensity + log_q
-    finite = np.isfinite(log_ratio) & np.isfinite(ll_new)
-    with np.errstate(divide="ignore"):
-        accepted = finite & (np.log(noise.u_accept) < log_ratio)
-    a = accepted[:, None]
-    new = State(
-        np.where(a, prop, x),
-        np.where(accepted, lp_new, state.logdensity),
-        np.where(accepted, ll_new, state.loglik),
-    )
-    info = sampler.Info(
-        accepted, lang.astype(np.int8), ~finite, np.where(finite, log_ratio, np.nan), prop
-    )
-    return new, info
-
-
-def free_coordinates(target: AuthorsPosterior, x0: np.ndarray, mode: MaskMode) -> np.ndarray:
-    """``(K, P)`` 1.0 where a chain's coordinate moves: ``index``, all but the target's
-    (per-chain) mask; ``by_value`` (the authors), all but the zeros of the start."""
-    K, P = x0.shape[0], target.n_params
-    if mode == "by_value":
-        return (x0[:, :P] != 0.0).astype(np.float64)
-    fixed = np.zeros((K, P), dtype=bool)
-    if target.chain_mask is not None:
-        fixed[:] = target.chain_mask
-    elif target.mask.size:
-        fixed[:, target.mask] = True
-    return (~fixed).astype(np.float64)
-
-
-def run_chains(
-    target: AuthorsPosterior,
-    initial_position: np.ndarray,
-    kernel: KernelSettings,
-    n_iter: int,
-    *,
-    burn_in: float | int = 0.5,
-    thin: int = 1,
-    seed: int = 0,
-    adapt: bool = False,
-    target_accept: float = 0.5,
-    logger: logging.Logger | None = None,
-    progress_every_s: float = 30.0,
-) -> sampler.ChainResult:
-    """Run ``K`` chains of the authors' kernel; the draws, bookkeeping and random streams
-    (chain ``k``: ``chain_seed_sequence(seed, k, 1)``) as :func:`bayesprune.sampler.run_chains`.
-
-    With ``adapt`` every chain tunes a factor on ``s`` and the ``eta`` step by dual averaging
-    during burn-in, frozen afterwards (:class:`bayesprune.sampler.DualAveraging`). No
-    checkpoints: the authors' runs are minutes long.
-    """
-    x0 = np.array(initial_position, dtype=np.float64, ndmin=2)
-    free = free_coordinates(target, x0, kernel.mask)
-    P = target.n_params
-    x0[:, :P] *= free
-    K, d = x0.shape
-    n_burn = sampler.burn_in_count(n_iter, burn_in)
-    n_keep = (n_iter - n_burn + thin - 1) // thin
-    da = sampler.DualAveraging(target_accept=float(target_accept)) if adapt else None
-    if da is not None and n_burn < 1:
-        raise ValueError("step-size adaptation needs a burn-in of at least 1 iteration")
-    gens = [
-        np.random.Generator(np.random.PCG64(sampler.chain_seed_sequence(seed, k, 1)))
-        for k in range(K)
-    ]
-    draws_x = np.empty((K, n_keep, d))
-    draws_lp, draws_ll = np.empty((K, n_keep)), np.empty((K, n_keep))
-    draws_acc = np.zeros((K, n_keep), dtype=bool)
-    draws_ker = np.zeros((K, n_keep), dtype=np.int8)
-    draws_div = np.zeros((K, n_keep), dtype=bool)
-    acc_post, acc_burn, n_div = (np.zeros(K, dtype=np.int64) for _ in range(3))
-    da_x, da_h, da_xbar = np.zeros(K), np.zeros(K), np.zeros(K)
-    state = init(x0, target)
-    cur = kernel if da is None else kernel.scaled(np.ones(K))
-    t_start = last = time.perf_counter()
-    block = None
-    for it in range(n_iter):
-        j = it % sampler.BLOCK_SIZE
-        if j == 0:
-            block = sampler._draw_block(gens, d, sampler.BLOCK_SIZE)
-        assert block is not None
-        noise = sampler.StepNoise(block.normal[:, j], block.u_kernel[:, j], block.u_accept[:, j])
-        state, info = step(state, noise, target, cur, free)
-        n_div += info.diverging
-        if da is not None and it < n_burn:
-            da_x, da_h, da_xbar = da.update(it + 1, sampler.accept_prob(info), da_h, da_xbar)
-            if it + 1 == n_burn:
-                da_x = da_xbar.copy()
-            cur = kernel.scaled(np.exp(da_x))
-        if it >= n_burn:
-            acc_post += info.accepted
-            r = it - n_burn
-            if r % thin == 0:
-                k = r // thin
-                draws_x[:, k] = state.position
-                draws_lp[:, k], draws_ll[:, k] = state.logdensity, state.loglik
-                draws_acc[:, k], draws_ker[:, k] = info.accepted, info.kernel
-                draws_div[:, k] = info.diverging
-        else:
-            acc_burn += info.accepted
-        if logger is not None and time.perf_counter() - last >= progress_every_s:
-            last = time.perf_counter()
-            logger.info(
-                "authors' kernel: %d / %d iterations, acceptance %s",
-                it + 1,
-                n_iter,
-                np.round((acc_post + acc_burn) / (it + 1), 3).tolist(),
-            )
-    scale = np.full(d, 0.0)
-    scale[:P] = float(np.max(np.asarray(kernel.step_size)))
-    if target.eta_index is not None:
-        scale[target.eta_index] = float(np.max(np.asarray(kernel.noise_step)))
-    params = {
-        "scale": scale.tolist(),
-        "drift": [0.0] * d,
-        "langevin_prob": kernel.langevin_prob,
-        "kernel": "sgd_epoch",
-        "sgd_lr": kernel.sgd_lr,
-        "q_ratio": kernel.q_ratio,
-        "mask": kernel.mask,
-    }
-    final = sampler.State(
-        state.position, state.logdensity, np.zeros_like(state.position), state.loglik
-    )
-    n_post = n_iter - n_burn
-    return sampler.ChainResult(
-        position=draws_x,
-        logdensity=draws_lp,
-        loglik=draws_ll,
-        accepted=draws_acc,
-        kernel=draws_ker,
-        diverging=draws_div,
-        acceptance_rate=acc_post / max(n_post, 1),
-        acceptance_rate_burn_in=acc_burn / max(n_burn, 1),
-        n_diverging=n_div,
-        n_iter=n_iter,
-        burn_in=n_burn,
-        thin=thin,
-        seed=int(seed),
-        final_state=final,
-        elapsed_s=time.perf_counter() - t_start,
-        n_theta=P,
-        eta_index=target.eta_index,
-        params=params,
-        step_scale=None if da is None else np.exp(da_xbar),
-        target_accept=None if da is None else da.target_accept,
     )

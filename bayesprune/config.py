@@ -140,7 +140,7 @@ def _check_sampler_blocks(cfg: dict[str, Any]) -> None:
                 + (f" or lower method_a.{block}.thin" if settings["thin"] > 1 else "")
             )
         if settings.get("metric", "identity") == "diagonal":
-            from bayesprune.adaptation import MetricAdaptation
+            from bayesprune.mcmc.adaptation import MetricAdaptation
 
             n_burn = int(math.floor(float(settings["burn_in"]) * int(settings["samples"])))
             if not settings.get("adapt", False):

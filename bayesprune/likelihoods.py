@@ -42,6 +42,7 @@ from typing import Literal
 import numpy as np
 
 from bayesprune.networks import MLPSpec
+from bayesprune.numpy_pass import NumpyPass
 
 Task = Literal["regression", "classification"]
 
@@ -59,16 +60,7 @@ class LogDensity:
     loglik: np.ndarray
 
 
-def _sigmoid(a: np.ndarray) -> np.ndarray:
-    """In-place logistic function of ``a`` (overflow of exp gives exactly 0, no NaN)."""
-    np.negative(a, out=a)
-    np.exp(a, out=a)
-    a += 1.0
-    np.reciprocal(a, out=a)
-    return a
-
-
-class MLPPosterior:
+class MLPPosterior(NumpyPass):
     """Log posterior (and gradient) of an MLP over a batch of flat parameter vectors.
 
     Call it with positions ``x`` of shape ``(K, dim)``; it returns a :class:`LogDensity`.
@@ -112,6 +104,31 @@ class MLPPosterior:
         self.nu1, self.nu2 = float(nu1), float(nu2)
         if self.sigma2 <= 0 or self.nu1 < 0 or self.nu2 < 0:
             raise ValueError("need sigma2 > 0, nu1 >= 0, nu2 >= 0")
+        self._set_targets(y, noise, tau2)
+        if self.y.shape[0] != self.n:
+            raise ValueError("X and y have different numbers of rows")
+        P = spec.n_params
+        self.n_params = P
+        self.has_eta = task == "regression" and self.noise == "sampled"
+        self.dim = P + int(self.has_eta)
+        self.eta_index = P if self.has_eta else None
+        self._set_mask(mask)
+        blocks = spec.blocks
+        self._slices = [
+            (blocks[2 * i].slice, blocks[2 * i + 1].slice) for i in range(spec.n_layers)
+        ]
+        self._ws: dict[int, dict[str, list[np.ndarray]]] = {}
+        self._set_passes(fused, torch_sigmoid)
+        # IG prior constant on tau^2 (0 for the improper nu1 = 0 or nu2 = 0 case).
+        if self.nu1 > 0 and self.nu2 > 0:
+            self._ig_const = self.nu1 * math.log(self.nu2) - math.lgamma(self.nu1)
+        else:
+            self._ig_const = 0.0
+        self._prior_const = -0.5 * self.n_kept * math.log(2 * math.pi * self.sigma2)
+
+    def _set_targets(self, y: np.ndarray, noise: str, tau2: float | None) -> None:
+        """The targets (regression ``y`` and its noise model, or class labels and one-hot)."""
+        spec, task = self.spec, self.task
         if task == "regression":
             if spec.sizes[-1] != 1:
                 raise ValueError("regression needs one network output")
@@ -132,13 +149,10 @@ class MLPPosterior:
             self.onehot = np.eye(n_classes, dtype=self.dtype)[self.y]
             self.noise = "none"
             self.tau2 = None
-        if self.y.shape[0] != self.n:
-            raise ValueError("X and y have different numbers of rows")
-        P = spec.n_params
-        self.n_params = P
-        self.has_eta = task == "regression" and self.noise == "sampled"
-        self.dim = P + int(self.has_eta)
-        self.eta_index = P if self.has_eta else None
+
+    def _set_mask(self, mask: np.ndarray | list[int] | None) -> None:
+        """The pruned coordinates: one index set, or one boolean row per chain."""
+        P = self.n_params
         raw_mask = np.asarray([] if mask is None else mask)
         if raw_mask.ndim == 2:
             # one mask per chain: (K, P) booleans, True where pruned
@@ -155,11 +169,11 @@ class MLPPosterior:
             n_kept = P - pruned.size
         self.mask = pruned
         self.n_kept = n_kept
-        blocks = spec.blocks
-        self._slices = [
-            (blocks[2 * i].slice, blocks[2 * i + 1].slice) for i in range(spec.n_layers)
-        ]
-        self._ws: dict[int, dict[str, list[np.ndarray]]] = {}
+
+    def _set_passes(self, fused: bool | None, torch_sigmoid: bool) -> None:
+        """The compiled pass where it applies (or is asked for), else numpy's, optionally
+        with torch's sigmoid."""
+        spec, task = self.spec, self.task
         # the compiled pass (bayesprune.fused) for float64 networks with one hidden layer;
         # None: wherever it applies
         applies = spec.n_layers == 2 and self.dtype == np.float64
@@ -192,12 +206,6 @@ class MLPPosterior:
             import torch
 
             self._torch = torch
-        # IG prior constant on tau^2 (0 for the improper nu1 = 0 or nu2 = 0 case).
-        if self.nu1 > 0 and self.nu2 > 0:
-            self._ig_const = self.nu1 * math.log(self.nu2) - math.lgamma(self.nu1)
-        else:
-            self._ig_const = 0.0
-        self._prior_const = -0.5 * self.n_kept * math.log(2 * math.pi * self.sigma2)
 
     # ------------------------------------------------------------------ helpers
     def theta_of(self, x: np.ndarray) -> np.ndarray:
@@ -242,92 +250,6 @@ class MLPPosterior:
         out = self._forward(np.atleast_2d(theta).astype(np.float64))[0]
         res = out - self.y[:, None]
         return np.mean(res.astype(np.float64) ** 2, axis=0)
-
-    # ------------------------------------------------------------------ core
-    def _workspace(self, K: int) -> dict[str, list[np.ndarray]]:
-        """Preallocated buffers for ``K`` chains.
-
-        Large temporaries would otherwise be fresh ``malloc``/``mmap`` allocations on every
-        call, whose page faults cost more than the arithmetic (measured: about 10x on a 1 MB
-        array on the development machine).
-        """
-        ws = self._ws.get(K)
-        if ws is None:
-            N, sizes, dt = self.n, self.spec.sizes, self.dtype
-            L = self.spec.n_layers
-            ws = {
-                "act": [np.empty((N, K * sizes[i + 1]), dt) for i in range(L)],
-                "delta": [np.empty((N, K * sizes[i]), dt) for i in range(L)],
-                "tmp": [np.empty((N, K * sizes[i]), dt) for i in range(L)],
-                "kout": [np.empty((K, sizes[i + 1], N), dt) for i in range(L)],
-                "kin": [np.empty((K, N, sizes[i]), dt) for i in range(L)],
-                "out": [np.empty((N, K * sizes[-1]), dt) for _ in range(2)],
-            }
-            if self._torch is not None:  # torch views of the same memory
-                ws["act_t"] = [self._torch.from_numpy(a) for a in ws["act"]]
-            self._ws = {K: ws}  # keep one batch size only
-        return ws
-
-    def _use_block_diag(self, K: int) -> bool:
-        """Later layers: one block-diagonal product for few chains, batched products else."""
-        return K <= 4
-
-    def _forward(self, theta: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Outputs ``(N, K * O)`` (after the output activation) and the hidden activations.
-
-        The returned arrays are workspace buffers, overwritten by the next call.
-        """
-        K = theta.shape[0]
-        sizes = self.spec.sizes
-        N = self.n
-        ws = self._workspace(K)
-        th = theta.astype(self.dtype, copy=False)
-        hidden: list[np.ndarray] = []
-        act = self.spec.hidden_activation
-        n_layers = self.spec.n_layers
-        bd = self._use_block_diag(K)
-        h = self.X1
-        for layer in range(n_layers):
-            n_in, n_out = sizes[layer], sizes[layer + 1]
-            w_sl, b_sl = self._slices[layer]
-            last = layer == n_layers - 1
-            a = ws["act"][layer]
-            if layer == 0:
-                # the bias rides in the product through the ones column of X1
-                wa = np.empty((K, n_out, n_in + 1), dtype=self.dtype)
-                wa[:, :, :n_in] = th[:, w_sl].reshape(K, n_out, n_in)
-                wa[:, :, n_in] = th[:, b_sl]
-                np.matmul(h, wa.reshape(K * n_out, n_in + 1).T, out=a)
-            else:
-                w = th[:, w_sl].reshape(K, n_out, n_in)
-                if bd:
-                    np.matmul(h, _block_diag(w), out=a)
-                else:
-                    kout = ws["kout"][layer]
-                    np.matmul(w, h.reshape(N, K, n_in).transpose(1, 2, 0), out=kout)
-                    np.copyto(a.reshape(N, K, n_out), kout.transpose(2, 0, 1))
-                a += th[:, b_sl].reshape(K * n_out)
-            if not last:
-                if (
-                    act == "sigmoid"
-                    and self._torch is not None
-                    and self._torch.get_num_threads() == 1
-                ):
-                    ta = ws["act_t"][layer]
-                    self._torch.sigmoid(ta, out=ta)
-                elif act == "sigmoid":
-                    # with several torch threads, its OpenMP pool on these small arrays was
-                    # measured 10-100x slower on a busy machine: stay in numpy
-                    _sigmoid(a)
-                elif act == "tanh":
-                    np.tanh(a, out=a)
-                else:
-                    np.maximum(a, 0.0, out=a)
-                hidden.append(a)
-            h = a
-        if self.spec.output_activation == "sigmoid":
-            h = _sigmoid(h)
-        return h, hidden
 
     def __call__(self, x: np.ndarray) -> LogDensity:
         """Log posterior, its gradient and the log likelihood at positions ``(K, dim)``."""
@@ -407,95 +329,6 @@ class MLPPosterior:
         )
         return out
 
-    def _data_numpy(
-        self, theta: np.ndarray, inv_tau2: np.ndarray | None, grad: np.ndarray
-    ) -> np.ndarray:
-        """The numpy pass (any depth and dtype): as :meth:`_data_fused`."""
-        K = theta.shape[0]
-        N = self.n
-        f, hidden = self._forward(theta)
-        ws = self._workspace(K)
-        if inv_tau2 is not None:
-            res, delta = ws["out"]
-            np.subtract(self.y[:, None], f, out=res)  # (N, K)
-            data = np.einsum("nk,nk->k", res, res, dtype=np.float64)
-            np.multiply(res, inv_tau2.astype(self.dtype), out=delta)  # d loglik / d f
-            if self.spec.output_activation == "sigmoid":
-                np.multiply(f, f, out=res)
-                np.subtract(f, res, out=res)
-                delta *= res
-        else:
-            C = self.spec.sizes[-1]
-            z, delta = ws["out"]
-            logits = f.reshape(N, K, C)
-            z3 = z.reshape(N, K, C)
-            np.subtract(logits, logits.max(axis=2, keepdims=True), out=z3)
-            e = np.exp(z3)
-            s = e.sum(axis=2, keepdims=True)
-            # log softmax at the label: z[n, y_n] - log s_n, summed over n
-            picked = np.einsum("nkc,nc->k", z3, self.onehot, dtype=np.float64)
-            data = picked - np.log(s).sum(axis=(0, 2), dtype=np.float64)
-            e /= s
-            np.subtract(self.onehot[:, None, :], e, out=delta.reshape(N, K, C))
-        self._backward(theta, delta, hidden, grad)
-        return data
-
-    def _backward(
-        self, theta: np.ndarray, delta: np.ndarray, hidden: list[np.ndarray], grad: np.ndarray
-    ) -> None:
-        """Write d loglik / d theta into ``grad[:, :P]``; ``delta`` = d loglik / d pre-output."""
-        K = theta.shape[0]
-        N = self.n
-        sizes = self.spec.sizes
-        ws = self._workspace(K)
-        th = theta.astype(self.dtype, copy=False)
-        act = self.spec.hidden_activation
-        bd = self._use_block_diag(K)
-        for layer in range(self.spec.n_layers - 1, -1, -1):
-            n_in, n_out = sizes[layer], sizes[layer + 1]
-            w_sl, b_sl = self._slices[layer]
-            if layer == 0:
-                gw = (self.X1.T @ delta).T.reshape(K, n_out, n_in + 1)  # last column: bias
-                grad[:, w_sl] = gw[:, :, :n_in].reshape(K, n_out * n_in)
-                grad[:, b_sl] = gw[:, :, n_in]
-                break
-            h = hidden[layer - 1]  # (N, K * n_in)
-            grad[:, b_sl] = (self._ones @ delta).reshape(K, n_out)
-            d3 = delta.reshape(N, K, n_out)
-            w = th[:, w_sl].reshape(K, n_out, n_in)
-            new = ws["delta"][layer]
-            if bd:
-                full = delta.T @ h  # (K * n_out, K * n_in): keep the diagonal blocks
-                idx = np.arange(K)
-                gw = full.reshape(K, n_out, K, n_in)[idx, :, idx, :]
-                np.matmul(delta, _block_diag(w).T, out=new)
-            else:
-                gw = np.matmul(d3.transpose(1, 2, 0), h.reshape(N, K, n_in).transpose(1, 0, 2))
-                kin = ws["kin"][layer]
-                np.matmul(d3.transpose(1, 0, 2), w, out=kin)  # (K, N, n_in)
-                np.copyto(new.reshape(N, K, n_in), kin.transpose(1, 0, 2))
-            grad[:, w_sl] = gw.reshape(K, n_out * n_in)
-            tmp = ws["tmp"][layer]
-            if act == "sigmoid":  # h (1 - h)
-                np.multiply(h, h, out=tmp)
-                np.subtract(h, tmp, out=tmp)
-            elif act == "tanh":  # 1 - h^2
-                np.multiply(h, h, out=tmp)
-                np.subtract(1.0, tmp, out=tmp)
-            else:
-                np.greater(h, 0.0, out=tmp)
-            new *= tmp
-            delta = new
-
-
-def _block_diag(w: np.ndarray) -> np.ndarray:
-    """``(K * in, K * out)`` block-diagonal matrix with blocks ``w[k].T`` for ``w (K, out, in)``."""
-    K, n_out, n_in = w.shape
-    bd = np.zeros((K, n_in, K, n_out), dtype=w.dtype)
-    idx = np.arange(K)
-    bd[idx, :, idx, :] = w.transpose(0, 2, 1)
-    return bd.reshape(K * n_in, K * n_out)
-
 
 #: chain-rows x hidden units x iterations above which torch's sigmoid repays its import:
 #: it saves about 0.66 ns per element (float64, one thread) against an import of about 2 s
@@ -520,25 +353,49 @@ def torch_sigmoid_pays(
     return n_rows * chains * sum(spec.sizes[1:-1]) * iterations >= TORCH_SIGMOID_MIN_WORK
 
 
+@dataclass(frozen=True)
+class PriorSettings:
+    """The config's ``method_a.prior`` block: weight prior variance ``sigma2``, the noise
+    prior's ``nu1`` / ``nu2``, and whether the noise prior carries its Jacobian in ``eta``
+    (``False``: the authors' bug-compatible choice, :mod:`bayesprune.authors`)."""
+
+    sigma2: float = 25.0
+    nu1: float = 2.0
+    nu2: float = 0.1
+    eta_jacobian: bool = True
+
+    @staticmethod
+    def from_params(block: dict | None) -> PriorSettings:
+        """From a validated prior config block (missing keys take the defaults)."""
+        b = dict(block or {})
+        return PriorSettings(
+            float(b.get("sigma2", 25.0)),
+            float(b.get("nu1", 2.0)),
+            float(b.get("nu2", 0.1)),
+            bool(b.get("eta_jacobian", True)),
+        )
+
+
 def build_posterior(
     spec: MLPSpec,
     X: np.ndarray,
     y: np.ndarray,
     task: Task,
-    prior: dict | None = None,
+    prior: PriorSettings | None = None,
     mask: np.ndarray | list[int] | None = None,
     **kwargs: object,
 ) -> MLPPosterior:
-    """:class:`MLPPosterior` from a config ``prior`` entry ``{sigma2, nu1, nu2}``."""
-    prior = dict(prior or {})
+    """:class:`MLPPosterior` of the ``prior`` (our noise prior: ``eta_jacobian`` is not
+    consulted here, :func:`bayesprune.authors.build_target` decides it)."""
+    prior = prior or PriorSettings()
     return MLPPosterior(
         spec,
         X,
         y,
         task,
-        sigma2=float(prior.get("sigma2", 25.0)),
-        nu1=float(prior.get("nu1", 2.0)),
-        nu2=float(prior.get("nu2", 0.1)),
+        sigma2=prior.sigma2,
+        nu1=prior.nu1,
+        nu2=prior.nu2,
         mask=mask,
         **kwargs,  # type: ignore[arg-type]
     )

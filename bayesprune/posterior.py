@@ -28,7 +28,6 @@ config, PSIS-LOO ELPD from float32 differs from float64 by 2e-6 (Iris, SE 2.8) a
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -38,9 +37,9 @@ import numpy as np
 import xarray as xr
 
 from bayesprune.arviz_setup import az
-from bayesprune.io import UserError, atomic_path, package_versions, reading
+from bayesprune.io import atomic_path, package_versions, reading
+from bayesprune.mcmc.trace import ChainResult
 from bayesprune.networks import MLPSpec
-from bayesprune.sampler import ChainResult
 
 
 def build_inference_data(
@@ -52,7 +51,7 @@ def build_inference_data(
     config_digest: str = "",
     extra_attrs: dict[str, Any] | None = None,
 ) -> az.InferenceData:
-    """InferenceData from :func:`bayesprune.sampler.run_chains`' result.
+    """InferenceData from :func:`bayesprune.mcmc.runner.run_chains`' result.
 
     ``theta`` is stored with pruned coordinates (``mask``) exactly 0. ``extra_attrs`` are
     added to the posterior group's attributes (values must be NetCDF-compatible: numbers,
@@ -77,28 +76,7 @@ def build_inference_data(
     post_vars = {"theta": (("chain", "draw", "param"), theta)}
     if result.tau2 is not None:
         post_vars["tau2"] = (("chain", "draw"), np.asarray(result.tau2, dtype=np.float64))
-    attrs: dict[str, Any] = {
-        "seed": int(result.seed),
-        "config_digest": str(config_digest),
-        "versions": json.dumps(package_versions(), sort_keys=True),
-        "task": str(task),
-        "network": json.dumps(spec.to_dict(), sort_keys=True),
-        "mask": json.dumps(mask_list),
-        **({} if chain_masks is None else {"chain_masks": json.dumps(chain_masks)}),
-        "burn_in": int(result.burn_in),
-        "thin": int(result.thin),
-        "n_iter": int(result.n_iter),
-        "acceptance_rate": json.dumps([float(a) for a in result.acceptance_rate]),
-        "n_diverging": json.dumps([int(n) for n in result.n_diverging]),
-        "elapsed_s": float(result.elapsed_s),
-    }
-    step_scale = getattr(result, "step_scale", None)
-    if step_scale is not None:  # step-size adaptation: the frozen per-chain factors
-        attrs["target_accept"] = float(result.target_accept)
-        attrs["step_scale"] = json.dumps([float(f) for f in step_scale])
-        attrs["adapted_step_size"] = json.dumps([float(f) for f in result.adapted_step_size])
-        if result.adapted_noise_step is not None:
-            attrs["adapted_noise_step"] = json.dumps([float(f) for f in result.adapted_noise_step])
+    attrs = _run_attrs(result, spec, task, mask_list, chain_masks, config_digest)
     for key, value in (extra_attrs or {}).items():
         ok = isinstance(value, str | int | float | np.integer | np.floating)
         attrs[key] = value if ok else json.dumps(value, sort_keys=True)
@@ -115,6 +93,41 @@ def build_inference_data(
         attrs=attrs,
     )
     return az.InferenceData(posterior=posterior, sample_stats=stats)
+
+
+def _run_attrs(
+    result: ChainResult,
+    spec: MLPSpec,
+    task: str,
+    mask_list: list[int],
+    chain_masks: list[list[int]] | None,
+    config_digest: str,
+) -> dict[str, Any]:
+    """The attributes of a run: provenance, network, mask, lengths and per-chain statistics
+    (with step-size adaptation its frozen per-chain factors and steps)."""
+    attrs: dict[str, Any] = {
+        "seed": int(result.seed),
+        "config_digest": str(config_digest),
+        "versions": json.dumps(package_versions(), sort_keys=True),
+        "task": str(task),
+        "network": json.dumps(spec.to_dict(), sort_keys=True),
+        "mask": json.dumps(mask_list),
+        **({} if chain_masks is None else {"chain_masks": json.dumps(chain_masks)}),
+        "burn_in": int(result.burn_in),
+        "thin": int(result.thin),
+        "n_iter": int(result.n_iter),
+        "acceptance_rate": json.dumps([float(a) for a in result.acceptance_rate]),
+        "n_diverging": json.dumps([int(n) for n in result.n_diverging]),
+        "elapsed_s": float(result.elapsed_s),
+    }
+    step_scale = result.step_scale
+    if step_scale is not None:  # step-size adaptation: the frozen per-chain factors
+        attrs["target_accept"] = float(result.target_accept)
+        attrs["step_scale"] = json.dumps([float(f) for f in step_scale])
+        attrs["adapted_step_size"] = json.dumps([float(f) for f in result.adapted_step_size])
+        if result.adapted_noise_step is not None:
+            attrs["adapted_noise_step"] = json.dumps([float(f) for f in result.adapted_noise_step])
+    return attrs
 
 
 OBS_DTYPE = np.float32  # pointwise log likelihood and regression replicates (see module doc)
@@ -336,205 +349,3 @@ def mask_of(idata: az.InferenceData) -> np.ndarray:
 def acceptance_rate_of(idata: az.InferenceData) -> np.ndarray:
     """Per-chain acceptance rate stored in the attributes."""
     return np.asarray(json.loads(idata.posterior.attrs["acceptance_rate"]), dtype=np.float64)
-
-
-def sample_network(
-    spec: MLPSpec,
-    task: str,
-    X: np.ndarray,
-    y: np.ndarray,
-    *,
-    prior: dict[str, float],
-    settings: dict[str, Any],
-    seed: int,
-    theta_start: np.ndarray | None = None,
-    tau2_start: float | None = None,
-    mask: np.ndarray | None = None,
-    checkpoint: str | os.PathLike[str] | None = None,
-    logger: Any = None,
-    extra_attrs: dict[str, Any] | None = None,
-    likelihood: str = "softmax_logits",
-    allow_stuck: bool = False,
-) -> az.InferenceData:
-    """Sample one network's posterior (full or pruned) and return it as InferenceData.
-
-    ``settings`` is a sampler config block (``samples``, ``burn_in``, ``thin``, ``chains``,
-    ``step_size``, ``langevin_step``, ``noise_step``, ``langevin_prob``, ``init``,
-    ``init_jitter``, ``checkpoint_every``, ``dtype``, ``adapt``, ``target_accept``,
-    ``metric``). With
-    ``init: map`` every chain starts at ``theta_start`` (the trained network, or the masked
-    posterior mean when resampling) plus ``init_jitter`` noise; with ``init: prior`` from
-    N(0, 1). ``mask`` holds the pruned indices, fixed at exactly 0 throughout. With ``adapt``
-    the whole proposal (theta and eta scales, drift step ``h`` with the factor squared) is
-    tuned per chain during burn-in towards ``target_accept`` and frozen afterwards
-    (:func:`bayesprune.sampler.run_chains`); the frozen steps go into the posterior
-    attributes. A checkpoint file (if any) is left in place: the caller removes it once the
-    posterior file is safely written.
-
-    The authors' choices (bug-compatible, ``config/authors.yaml``): ``settings["drift"] ==
-    "sgd_epoch"`` runs their proposal (:func:`bayesprune.authors.run_chains`, with
-    ``q_ratio``, ``sgd_lr`` and the resample block's ``mask``; no checkpoints);
-    ``likelihood`` ``softmax_sigmoid`` and ``prior["eta_jacobian"]`` false select their
-    target (:func:`bayesprune.authors.build_target`). ``allow_stuck`` returns chains that never
-    moved instead of raising :class:`StuckChainsError` (the ablation reports them).
-    """
-    from bayesprune import authors, sampler
-    from bayesprune.io import config_digest
-    from bayesprune.likelihoods import torch_sigmoid_pays
-
-    starts = None if theta_start is None else np.asarray(theta_start, dtype=np.float64)
-    explicit = starts is not None and starts.ndim == 2  # one start per chain
-    n_chains = starts.shape[0] if explicit else settings["chains"]
-    dtype = np.dtype(settings.get("dtype", "float64"))
-    sgd = settings.get("drift", "gradient") == "sgd_epoch"
-    use_torch = not sgd and torch_sigmoid_pays(
-        spec, len(X), n_chains, settings["samples"], dtype=dtype
-    )
-    if use_torch:
-        import torch
-
-        torch.set_num_threads(1)  # its thread pool is slower than one thread at these sizes
-    post = authors.build_target(
-        spec,
-        X,
-        y,
-        task,
-        prior=prior,
-        classification=likelihood,  # type: ignore[arg-type]
-        mask=mask,
-        authors_kernel=sgd,
-        dtype=dtype,
-        torch_sigmoid=use_torch,
-    )
-    if explicit:
-        assert starts is not None
-        t2 = np.broadcast_to(np.asarray(1.0 if tau2_start is None else tau2_start), n_chains)
-        x0 = post.position(starts, t2) if post.has_eta else starts.copy()
-        post.zero_pruned(x0[:, : spec.n_params])
-    else:
-        if settings["init"] == "map" and theta_start is None:
-            raise ValueError("init: map needs a starting network (theta_start)")
-        x0 = sampler.initial_positions(
-            post,
-            n_chains,
-            seed,
-            init=settings["init"],
-            theta_map=theta_start,
-            jitter=settings["init_jitter"],
-            # from the prior, each chain's eta starts at its own residual variance
-            tau2=None if settings["init"] == "prior" else tau2_start,
-        )
-    params = sampler.kernel_params_for(
-        post,
-        settings["step_size"],
-        noise_step=settings["noise_step"],
-        langevin_step=settings["langevin_step"],
-        langevin_prob=settings["langevin_prob"],
-    )
-    # A checkpoint resumes only the very same target: its data, task, prior, mask and dtype.
-    target = hashlib.sha256()
-    for array in (np.ascontiguousarray(X), np.ascontiguousarray(y)):
-        target.update(array.tobytes())
-    m = np.asarray([] if mask is None else mask)
-    mask_list = (
-        [np.flatnonzero(row).tolist() for row in m] if m.ndim == 2 else sorted(int(i) for i in m)
-    )
-    target.update(
-        json.dumps(
-            [task, prior, mask_list, settings.get("dtype")]
-            + ([] if likelihood == "softmax_logits" else [likelihood]),
-            sort_keys=True,
-        ).encode()
-    )
-    if sgd:
-        assert isinstance(post, authors.AuthorsPosterior)
-        result = authors.run_chains(
-            post,
-            x0,
-            authors_kernel(settings),
-            settings["samples"],
-            burn_in=settings["burn_in"],
-            thin=settings["thin"],
-            seed=seed,
-            adapt=settings.get("adapt", False),
-            target_accept=settings.get("target_accept", 0.5),
-            logger=logger,
-        )
-    else:
-        result = _run_gradient_kernel(
-            post, x0, params, settings, seed, checkpoint, logger, target.hexdigest()
-        )
-    if not allow_stuck:
-        _check_chains_moved(result, settings, checkpoint)
-    digest = config_digest({"prior": prior, "settings": settings, "seed": seed})
-    return build_inference_data(
-        result, spec, task, mask=mask, config_digest=digest, extra_attrs=extra_attrs
-    )
-
-
-def authors_kernel(settings: dict[str, Any]) -> Any:
-    """:class:`bayesprune.authors.KernelSettings` of a sampler config block."""
-    from bayesprune.authors import KernelSettings
-
-    return KernelSettings(
-        step_size=float(settings["step_size"]),
-        noise_step=float(settings["noise_step"]),
-        langevin_prob=float(settings["langevin_prob"]),
-        sgd_lr=float(settings.get("sgd_lr", 0.01)),
-        q_ratio=settings.get("q_ratio", "authors"),
-        mask=settings.get("mask", "index"),
-    )
-
-
-def _run_gradient_kernel(
-    post: Any,
-    x0: np.ndarray,
-    params: Any,
-    settings: dict[str, Any],
-    seed: int,
-    checkpoint: str | os.PathLike[str] | None,
-    logger: Any,
-    target_id: str,
-) -> ChainResult:
-    from bayesprune import sampler
-
-    every = settings["checkpoint_every"]
-    return sampler.run_chains(
-        post,
-        x0,
-        params,
-        settings["samples"],
-        burn_in=settings["burn_in"],
-        thin=settings["thin"],
-        seed=seed,
-        checkpoint=checkpoint if every else None,
-        checkpoint_every=every or None,
-        logger=logger,
-        adapt=settings.get("adapt", False),
-        target_accept=settings.get("target_accept", 0.5),
-        metric=settings.get("metric", "identity"),
-        target_id=target_id,
-    )
-
-
-class StuckChainsError(UserError):
-    """A chain accepted none of its post-burn-in proposals: its draws are one point."""
-
-
-def _check_chains_moved(
-    result: ChainResult, settings: dict[str, Any], checkpoint: str | os.PathLike[str] | None
-) -> None:
-    """Refuse a posterior with a chain that never moved after burn-in (0% acceptance)."""
-    stuck = [int(k) for k in np.flatnonzero(np.asarray(result.acceptance_rate) == 0.0)]
-    if not stuck:
-        return
-    if checkpoint is not None:
-        Path(checkpoint).unlink(missing_ok=True)  # a finished run that is rejected
-    n_post = result.n_iter - result.burn_in
-    raise StuckChainsError(
-        f"MCMC chain(s) {stuck} of {result.n_chains} accepted none of their {n_post} "
-        f"post-burn-in proposals (step_size {settings['step_size']}): they never moved, so "
-        f"their draws are a single point and every score and diagnostic would be meaningless. "
-        f"Lower step_size in the sampler block (method_a.sampler for the full posterior, "
-        f"method_a.resample for resampling) or set its adapt: true."
-    )

@@ -1,6 +1,6 @@
 """MCMC progress lines for job logs: the settings at the start, then phase, percent, speed, ETA.
 
-:func:`bayesprune.sampler.run_chains` calls :func:`start_line` once and formats every report
+:func:`bayesprune.mcmc.runner.run_chains` calls :func:`start_line` once and formats every report
 with :func:`progress_line`. A line reads, e.g.::
 
     sampling  62.5%  iteration 12500/20000  18,400 chain-it/s  ETA 1.6 s  acceptance [...]

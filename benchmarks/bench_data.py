@@ -106,7 +106,7 @@ def workflow_posterior(
     split: Any, chains: int, iterations: int = PAPER_SAMPLES, **kwargs: Any
 ) -> MLPPosterior:
     """``MLPPosterior`` of ``split`` (a :class:`Split` or anything with its fields) as
-    ``bayesprune.posterior.sample_network`` builds it: the split's prior, and torch's sigmoid
+    ``bayesprune.sampling.sample_network`` builds it: the split's prior, and torch's sigmoid
     where a run of ``chains`` x ``iterations`` repays its import (unless ``torch_sigmoid`` is
     given); other ``kwargs`` (``dtype``, ...) go to the constructor."""
     from bayesprune import likelihoods
@@ -120,5 +120,10 @@ def workflow_posterior(
 
         torch.set_num_threads(1)  # as the workflow: its pool is slower at these sizes
     return likelihoods.build_posterior(
-        split.spec, split.X_train, split.y_train, split.task, prior=split.prior, **kwargs
+        split.spec,
+        split.X_train,
+        split.y_train,
+        split.task,
+        prior=likelihoods.PriorSettings.from_params(split.prior),
+        **kwargs,
     )

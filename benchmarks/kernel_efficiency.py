@@ -21,8 +21,8 @@ compares), burn-in half (the paper's), thinned to about ``--keep`` kept draws pe
 
 A variant is a dict: ``name``; optional ``backend`` (``bayesprune``, the default, or
 ``blackjax``); every other key is a keyword argument of one of ``MLPPosterior`` (e.g.
-``dtype``), ``sampler.initial_positions`` (e.g. ``init``), ``sampler.kernel_params_for``
-(e.g. ``step_size``, ``noise_step``, ``langevin_prob``) or ``sampler.run_chains`` (e.g.
+``dtype``), ``streams.initial_positions`` (e.g. ``init``), ``mh.kernel_params_for``
+(e.g. ``step_size``, ``noise_step``, ``langevin_prob``) or ``runner.run_chains`` (e.g.
 ``adapt``, ``target_accept``, ``burn_in``) and goes to whichever of them accepts it (to each,
 if several do). Adding a kernel is one line in :data:`VARIANTS`.
 
@@ -55,8 +55,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
 
-from bayesprune import sampler  # noqa: E402
 from bayesprune.likelihoods import MLPPosterior, build_posterior  # noqa: E402
+from bayesprune.mcmc import kernel as mh  # noqa: E402
+from bayesprune.mcmc import runner, streams, trace
 
 #: the sampler variants, one dict each (see the module docstring)
 VARIANTS: list[dict[str, Any]] = [
@@ -151,9 +152,9 @@ def route(variant: dict[str, Any]) -> dict[str, dict[str, Any]]:
     targets = {
         "posterior": _accepted(MLPPosterior.__init__)
         - {"self", "spec", "X", "y", "task", "sigma2", "nu1", "nu2", "mask"},
-        "init": _accepted(sampler.initial_positions) - {"posterior", "n_chains", "seed"},
-        "kernel": _accepted(sampler.kernel_params_for) - {"posterior"},
-        "run": _accepted(sampler.run_chains)
+        "init": _accepted(streams.initial_positions) - {"posterior", "n_chains", "seed"},
+        "kernel": _accepted(mh.kernel_params_for) - {"posterior"},
+        "run": _accepted(runner.run_chains)
         - {"logdensity_fn", "initial_position", "params", "n_iter", "seed"},
     }
     out: dict[str, dict[str, Any]] = {k: {} for k in targets}
@@ -173,7 +174,7 @@ def route(variant: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def _thin(n_iter: int, burn_in: float | int, keep: int) -> tuple[int, int]:
-    n_burn = sampler.burn_in_count(n_iter, burn_in)
+    n_burn = trace.burn_in_count(n_iter, burn_in)
     return n_burn, max(1, (n_iter - n_burn) // keep)
 
 
@@ -185,15 +186,15 @@ def run_bayesprune(
     from bench_data import PAPER_SAMPLES, workflow_posterior
 
     post = workflow_posterior(target, chains, PAPER_SAMPLES, **kw["posterior"])
-    x0 = sampler.initial_positions(post, chains, seed, **{"init": "prior", **kw["init"]})
-    params = sampler.kernel_params_for(post, **kw["kernel"])
+    x0 = streams.initial_positions(post, chains, seed, **{"init": "prior", **kw["init"]})
+    params = mh.kernel_params_for(post, **kw["kernel"])
     run_kw = {"burn_in": 0.5, **kw["run"]}
     _, thin = _thin(n_iter, run_kw["burn_in"], keep)
     run_kw.setdefault("thin", thin)
     run_kw.setdefault("checkpoint_every_s", None)
     post(x0)  # compiled passes compile (and buffers fill) outside the timing
     t0 = time.perf_counter()
-    res = sampler.run_chains(post, x0, params, n_iter, seed=seed, **run_kw)
+    res = runner.run_chains(post, x0, params, n_iter, seed=seed, **run_kw)
     seconds = time.perf_counter() - t0
     notes = []
     if res.step_scale is not None:
@@ -276,9 +277,9 @@ class BlackjaxRunner:
 
     def __call__(self, n_iter: int, seed: int) -> Draws:
         jax = self._jax
-        n_burn = sampler.burn_in_count(n_iter, self.burn_in)
+        n_burn = trace.burn_in_count(n_iter, self.burn_in)
         thin = max(1, (n_iter - n_burn) // self.keep)
-        x0 = sampler.initial_positions(self.ref, self.chains, seed, init=self.seed_init)
+        x0 = streams.initial_positions(self.ref, self.chains, seed, init=self.seed_init)
         keys = jax.random.split(jax.random.key(seed), self.chains)
         xj = jax.numpy.asarray(x0.astype(self.dtype))
         t0 = time.perf_counter()

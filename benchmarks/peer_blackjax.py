@@ -2,7 +2,7 @@
 
 Both samplers run the same log density on the same data, one core and one thread each:
 
-* **bayesprune**: :func:`bayesprune.sampler.run_chains` on
+* **bayesprune**: :func:`bayesprune.mcmc.runner.run_chains` on
   :class:`bayesprune.likelihoods.MLPPosterior` (all chains one numpy batch, hand-written
   gradient), built as the workflow builds it (``sample_network``: the paper config's prior, the
   torch-sigmoid choice of a paper-length run). Timed twice: with the paper's kernel
@@ -66,8 +66,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-from bayesprune import sampler  # noqa: E402
 from bayesprune.likelihoods import MLPPosterior  # noqa: E402
+from bayesprune.mcmc import kernel as mh  # noqa: E402
+from bayesprune.mcmc import runner, streams
 
 XLA_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 
@@ -119,16 +120,16 @@ def load_case(case: Case, synthetic: bool) -> Any:
 
 
 def our_posterior(split: Any, dtype: Any, chains: int) -> MLPPosterior:
-    """``MLPPosterior`` as ``bayesprune.posterior.sample_network`` builds it for a paper run."""
+    """``MLPPosterior`` as ``bayesprune.sampling.sample_network`` builds it for a paper run."""
     from bench_data import PAPER_SAMPLES, workflow_posterior
 
     return workflow_posterior(split, chains, PAPER_SAMPLES, dtype=np.dtype(dtype))
 
 
 def time_ours(post: MLPPosterior, x0: np.ndarray, params: Any, iters: int, seed: int) -> float:
-    """Chain-iterations per second of one :func:`sampler.run_chains` call (every draw kept)."""
+    """Chain-iterations per second of one :func:`runner.run_chains` call (every draw kept)."""
     t0 = time.perf_counter()
-    sampler.run_chains(post, x0, params, iters, burn_in=0, seed=seed, checkpoint_every_s=None)
+    runner.run_chains(post, x0, params, iters, burn_in=0, seed=seed, checkpoint_every_s=None)
     return x0.shape[0] * iters / (time.perf_counter() - t0)
 
 
@@ -239,7 +240,7 @@ def main(argv: list[str] | None = None) -> None:
                 split.spec, split.X_train, split.y_train, split.task, split.prior
             )
             ref = our_posterior(split, np.float64, K)
-            pts = sampler.initial_positions(ref, 6, seed=7, init="prior")
+            pts = streams.initial_positions(ref, 6, seed=7, init="prior")
             pts = np.concatenate([pts, pts * 0.2, pts * 3.0])
             err = check_agreement(ref, ld64, pts, rtol=1e-12)
             notes.append(
@@ -249,9 +250,9 @@ def main(argv: list[str] | None = None) -> None:
             )
             for dt in DTYPES:
                 post = our_posterior(split, dt, K)
-                x0 = sampler.initial_positions(post, K, seed=1, init="prior")
-                paper = sampler.kernel_params_for(post, args.step, 0.2, langevin_prob=0.5)
-                mala_params = sampler.kernel_params_for(post, args.step, 0.2, langevin_prob=1.0)
+                x0 = streams.initial_positions(post, K, seed=1, init="prior")
+                paper = mh.kernel_params_for(post, args.step, 0.2, langevin_prob=0.5)
+                mala_params = mh.kernel_params_for(post, args.step, 0.2, langevin_prob=1.0)
                 set_jax_precision(dt)
                 ld = make_logdensity(
                     split.spec, split.X_train, split.y_train, split.task, split.prior, dt

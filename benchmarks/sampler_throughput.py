@@ -1,6 +1,6 @@
 """Throughput of the method-A sampler (Langevin/random-walk MH, full-batch likelihood).
 
-Chain-iterations per second of :func:`bayesprune.sampler.run_chains` (one target evaluation
+Chain-iterations per second of :func:`bayesprune.mcmc.runner.run_chains` (one target evaluation
 with its hand-written gradient, plus the MH step, per chain-iteration) on synthetic data of
 the paper's shapes:
 
@@ -24,8 +24,9 @@ import numpy as np
 import torch
 from threadpoolctl import threadpool_limits
 
-from bayesprune import sampler
 from bayesprune.likelihoods import MLPPosterior, torch_sigmoid_pays
+from bayesprune.mcmc import kernel as mh
+from bayesprune.mcmc import runner, streams
 from bayesprune.networks import MLPSpec
 
 CASES = [
@@ -67,11 +68,11 @@ def measure(sizes, task, n, chains, dtype, iters: int) -> float:
     # torch for Abalone, numpy for Iris
     fast = torch_sigmoid_pays(spec, n, chains, PAPER_SAMPLES, dtype=dtype)
     post = MLPPosterior(spec, X, y, task, dtype=dtype, torch_sigmoid=fast)
-    x0 = sampler.initial_positions(post, chains, seed=1, init="prior")
-    params = sampler.kernel_params_for(post, 0.025, 0.2)
-    sampler.run_chains(post, x0, params, 50, burn_in=0, seed=1)  # warm-up
+    x0 = streams.initial_positions(post, chains, seed=1, init="prior")
+    params = mh.kernel_params_for(post, 0.025, 0.2)
+    runner.run_chains(post, x0, params, 50, burn_in=0, seed=1)  # warm-up
     t0 = time.perf_counter()
-    sampler.run_chains(post, x0, params, iters, burn_in=0.5, seed=1, checkpoint_every_s=None)
+    runner.run_chains(post, x0, params, iters, burn_in=0.5, seed=1, checkpoint_every_s=None)
     return chains * iters / (time.perf_counter() - t0)
 
 

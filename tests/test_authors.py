@@ -4,9 +4,12 @@ import math
 
 import numpy as np
 import pytest
+from scipy.special import expit
 
-from bayesprune import authors, sampler
-from bayesprune.likelihoods import MLPPosterior
+from bayesprune import authors
+from bayesprune.likelihoods import MLPPosterior, PriorSettings
+from bayesprune.mcmc import kernel as mh
+from bayesprune.mcmc import runner, sgd_epoch
 from bayesprune.networks import MLPSpec, forward_numpy
 
 
@@ -18,6 +21,17 @@ def _sig(z):
     return 1.0 / (1.0 + math.exp(-z))
 
 
+def their_forward(spec: MLPSpec, w: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """The authors' forward pass of one vector ``w`` in *their* layout: ``(N, C_out)`` sigmoid
+    outputs, ``z1 = x W1 - b1``, ``z2 = sigmoid(z1) W2 - b2`` (the reference for the layout)."""
+    D, H, C_out = authors.check_network(spec)
+    W1 = w[: D * H].reshape(D, H)
+    W2 = w[D * H : D * H + H * C_out].reshape(H, C_out)
+    b1 = w[D * H + H * C_out : D * H + H * C_out + H]
+    b2 = w[D * H + H * C_out + H :]
+    return expit(expit(X @ W1 - b1) @ W2 - b2)
+
+
 def test_forward_is_the_hand_computation_in_their_layout():
     spec = _spec("sigmoid", (2, 2, 1))
     # their layout: W1 (2 inputs x 2 hidden, input-major), W2 (2 x 1), b1 (2), b2 (1)
@@ -26,10 +40,10 @@ def test_forward_is_the_hand_computation_in_their_layout():
     h0 = _sig(1.0 * 0.5 + 2.0 * 2.0 - 0.1)  # z1 = x W1 - b1
     h1 = _sig(1.0 * -1.0 + 2.0 * 0.25 + 0.2)
     expected = _sig(h0 * 1.5 + h1 * -0.5 - 0.3)  # z2 = h W2 - b2, sigmoid output
-    assert authors.forward(spec, w, x)[0, 0] == pytest.approx(expected, abs=1e-12)
+    assert their_forward(spec, w, x)[0, 0] == pytest.approx(expected, abs=1e-12)
     # the same network in our layout (biases added, W (out, in)) gives the same output
     ours = authors.from_theirs(spec, w)
-    np.testing.assert_allclose(forward_numpy(spec, ours, x), authors.forward(spec, w, x))
+    np.testing.assert_allclose(forward_numpy(spec, ours, x), their_forward(spec, w, x))
     np.testing.assert_allclose(authors.to_theirs(spec, ours), w)
 
 
@@ -94,7 +108,7 @@ def test_classification_likelihood_is_softmax_over_sigmoid_outputs():
     post = authors.AuthorsPosterior(spec, X, y, "classification", sigma2=25.0)
     lp, ll = post.value(theta)
     for k in range(2):
-        s = authors.forward(spec, authors.to_theirs(spec, theta[k]), X)
+        s = their_forward(spec, authors.to_theirs(spec, theta[k]), X)
         p = np.exp(s) / np.exp(s).sum(axis=1, keepdims=True)
         assert ll[k] == pytest.approx(np.log(p[np.arange(9), y]).sum(), rel=1e-12)
         assert p.max() <= math.e / (math.e + 1) + 1e-12  # the cap: 0.73 for 2 classes
@@ -150,18 +164,18 @@ def _setup(task="regression"):
 def _noise(K, d, seed=5, lang=True):
     rng = np.random.default_rng(seed)
     u = np.zeros(K) if lang else np.ones(K)
-    return sampler.StepNoise(rng.normal(size=(K, d)), u, rng.random(K))
+    return mh.StepNoise(rng.normal(size=(K, d)), u, rng.random(K))
 
 
 @pytest.mark.parametrize("q_ratio", ["authors", "exact"])
 def test_langevin_step_uses_their_q_ratio(q_ratio):
     spec, post, x0 = _setup()
     s = 0.025
-    kernel = authors.KernelSettings(step_size=s, q_ratio=q_ratio)
-    state = authors.init(x0, post)
-    noise = _noise(3, post.dim)
+    kernel = sgd_epoch.KernelSettings(step_size=s, q_ratio=q_ratio)
     free = np.ones((3, spec.n_params))
-    _, info = authors.step(state, noise, post, kernel, free)
+    state = sgd_epoch.init(x0, post, free)
+    noise = _noise(3, post.dim)
+    _, info = sgd_epoch.step(state, noise, post, kernel)
     T = post.sgd_targets()
     P = spec.n_params
     w = x0[:, :P]
@@ -178,10 +192,10 @@ def test_langevin_step_uses_their_q_ratio(q_ratio):
 
 def test_random_walk_step_has_ratio_zero_and_moves_eta():
     spec, post, x0 = _setup()
-    kernel = authors.KernelSettings(step_size=0.025, noise_step=0.2)
-    state = authors.init(x0, post)
+    kernel = sgd_epoch.KernelSettings(step_size=0.025, noise_step=0.2)
+    state = sgd_epoch.init(x0, post, np.ones((3, spec.n_params)))
     noise = _noise(3, post.dim, lang=False)
-    _, info = authors.step(state, noise, post, kernel, np.ones((3, spec.n_params)))
+    _, info = sgd_epoch.step(state, noise, post, kernel)
     np.testing.assert_allclose(
         info.proposal, x0 + np.hstack([0.025 * noise.normal[:, :-1], 0.2 * noise.normal[:, -1:]])
     )
@@ -194,12 +208,12 @@ def test_mask_by_value_leaves_w_gd_unmasked_in_the_ratio():
     spec, post, x0 = _setup()
     P = spec.n_params
     x0[:, [0, 4]] = 0.0  # the zeros of the start are the mask
-    by_value = authors.KernelSettings(mask="by_value")
-    free = authors.free_coordinates(post, x0, "by_value")
+    by_value = sgd_epoch.KernelSettings(mask="by_value")
+    free = sgd_epoch.free_coordinates(post, x0, "by_value")
     assert free[:, [0, 4]].sum() == 0 and free.sum() == 3 * (P - 2)
-    state = authors.init(x0, post)
+    state = sgd_epoch.init(x0, post, free)
     noise = _noise(3, post.dim)
-    _, info = authors.step(state, noise, post, by_value, free)
+    _, info = sgd_epoch.step(state, noise, post, by_value)
     assert np.all(info.proposal[:, [0, 4]] == 0.0)
     w = x0[:, :P]
     ones = np.ones_like(free)
@@ -224,21 +238,21 @@ def test_run_chains_keeps_an_index_mask_at_zero_and_matches_its_streams():
     masked = authors.AuthorsPosterior(
         spec, post.X, post.y, "regression", sigma2=25.0, nu1=0.0, nu2=0.0, mask=chain_mask
     )
-    kernel = authors.KernelSettings(mask="index")
-    res = authors.run_chains(masked, x0, kernel, 60, burn_in=0.5, seed=3)
+    kernel = sgd_epoch.KernelSettings(mask="index")
+    res = runner.run_chains(masked, x0, kernel, 60, burn_in=0.5, seed=3)
     assert res.theta.shape == (3, 30, spec.n_params)
     assert np.all(res.theta[1][:, [2, 3]] == 0.0)
     assert np.all(res.acceptance_rate > 0)
-    full = authors.run_chains(post, x0, kernel, 60, burn_in=0.5, seed=3)
-    alone = authors.run_chains(post, x0[:1], kernel, 60, burn_in=0.5, seed=3)
+    full = runner.run_chains(post, x0, kernel, 60, burn_in=0.5, seed=3)
+    alone = runner.run_chains(post, x0[:1], kernel, 60, burn_in=0.5, seed=3)
     np.testing.assert_array_equal(alone.position[0], full.position[0])  # chain 0's stream
 
 
 def test_adaptation_moves_the_acceptance_towards_its_target():
     spec, post, x0 = _setup()
-    kernel = authors.KernelSettings(step_size=2.0, q_ratio="exact")
-    fixed = authors.run_chains(post, x0, kernel, 400, burn_in=0.5, seed=1)
-    tuned = authors.run_chains(post, x0, kernel, 400, burn_in=0.5, seed=1, adapt=True)
+    kernel = sgd_epoch.KernelSettings(step_size=2.0, q_ratio="exact")
+    fixed = runner.run_chains(post, x0, kernel, 400, burn_in=0.5, seed=1)
+    tuned = runner.run_chains(post, x0, kernel, 400, burn_in=0.5, seed=1, adapt=True)
     assert tuned.step_scale is not None and np.all(tuned.step_scale < 1)
     assert tuned.acceptance_rate.mean() > fixed.acceptance_rate.mean()
 
@@ -253,9 +267,11 @@ def test_network_must_have_one_sigmoid_hidden_layer():
 def test_build_target_picks_ours_unless_a_choice_is_theirs():
     spec = _spec("sigmoid", (2, 3, 1))
     X, y = np.zeros((4, 2)), np.zeros(4)
-    ours = authors.build_target(spec, X, y, "regression", prior={"eta_jacobian": True})
+    ours = authors.build_target(spec, X, y, "regression", prior=PriorSettings(eta_jacobian=True))
     assert type(ours) is MLPPosterior
-    theirs = authors.build_target(spec, X, y, "regression", prior={"eta_jacobian": False})
+    theirs = authors.build_target(spec, X, y, "regression", prior=PriorSettings(eta_jacobian=False))
     assert isinstance(theirs, authors.AuthorsPosterior) and not theirs.eta_jacobian
-    kern = authors.build_target(spec, X, y, "regression", prior={}, authors_kernel=True)
+    kern = authors.build_target(
+        spec, X, y, "regression", prior=PriorSettings(), authors_kernel=True
+    )
     assert isinstance(kern, authors.AuthorsPosterior) and kern.eta_jacobian

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from smk import SHARED, snakemake
 
-from bayesprune import ablation, authors
+from bayesprune import ablation, ablation_tables, authors
 from bayesprune.config import ConfigError, load_config_file, validate_config
 from bayesprune.data import prepare_split, read_dataset
 from bayesprune.evaluation import evaluation_split
@@ -200,11 +200,13 @@ def test_effects_are_switched_minus_start_and_worse_is_positive():
                     value=value,
                 )
             )
-    eff = ablation.effects(ablation.summarise(pd.DataFrame(rows))).set_index("dataset")
+    eff = ablation_tables.effects(ablation_tables.summarise(pd.DataFrame(rows))).set_index(
+        "dataset"
+    )
     assert eff.loc["iris", "change"] == pytest.approx(-0.1)
     assert eff.loc["iris", "error_change"] == pytest.approx(0.1)
     assert eff.loc["lazer", "error_change"] == pytest.approx(0.05)
-    rel = ablation.relative_effects(eff.reset_index()).set_index("dataset")["relative"]
+    rel = ablation_tables.relative_effects(eff.reset_index()).set_index("dataset")["relative"]
     assert rel["iris"] == pytest.approx(1.0) and rel["lazer"] == pytest.approx(0.5)
 
 

@@ -23,6 +23,7 @@ import threading
 import time
 import zipfile
 from collections.abc import Iterator
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ import pytest
 import yaml
 from smk import ROOT, snakemake, tiny_args
 
-from bayesprune import data, sampler
+from bayesprune import data
 from bayesprune.config import ConfigError, validate_config
 from bayesprune.data import DataError, DataFormatError, prepare_split, read_dataset
 from bayesprune.io import (
@@ -44,9 +45,13 @@ from bayesprune.io import (
     read_output,
     remove_stale_temps,
 )
-from bayesprune.likelihoods import MLPPosterior
+from bayesprune.likelihoods import MLPPosterior, PriorSettings
+from bayesprune.mcmc import kernel as mh
+from bayesprune.mcmc import runner, streams, trace
+from bayesprune.mcmc.settings import SamplerSettings
 from bayesprune.networks import MLPSpec
-from bayesprune.posterior import StuckChainsError, load_posterior, sample_network
+from bayesprune.posterior import load_posterior
+from bayesprune.sampling import StuckChainsError, sample_network
 
 PYTHON = sys.executable
 
@@ -179,18 +184,18 @@ class _Kill(Exception):
 @pytest.mark.parametrize("damage", ["truncate", "flip_byte", "garbage"])
 def test_corrupt_checkpoint_is_replaced_and_the_run_is_exact(tmp_path, damage: str, caplog):
     post = _regression_posterior()
-    x0 = sampler.initial_positions(post, 3, seed=1)
-    params = sampler.kernel_params_for(post, 0.02, 0.1)
+    x0 = streams.initial_positions(post, 3, seed=1)
+    params = mh.kernel_params_for(post, 0.02, 0.1)
     kw = {"burn_in": 0.3, "thin": 3, "seed": 9}
-    full = sampler.run_chains(post, x0, params, 400, **kw)
+    full = runner.run_chains(post, x0, params, 400, **kw)
 
-    def killer(p: sampler.Progress) -> None:
+    def killer(p: trace.Progress) -> None:
         if p.iteration == 290:
             raise _Kill
 
     ck = tmp_path / "full.pt"
     with pytest.raises(_Kill):
-        sampler.run_chains(
+        runner.run_chains(
             post, x0, params, 400, checkpoint=ck, checkpoint_every=50,
             progress=killer, progress_every_s=0.0, **kw,
         )  # fmt: skip
@@ -198,13 +203,13 @@ def test_corrupt_checkpoint_is_replaced_and_the_run_is_exact(tmp_path, damage: s
     if damage == "truncate":
         ck.write_bytes(raw[: len(raw) // 2])
     elif damage == "flip_byte":  # inside the stored draws: a bad CRC when read
-        pos = raw.index(b"draws_x.npy") + 400
+        pos = raw.index(b"trace.position.npy") + 400
         ck.write_bytes(raw[:pos] + bytes([raw[pos] ^ 0xFF]) + raw[pos + 1 :])
     else:
         ck.write_bytes(b"PK\x03\x04 not really a zip")
     seen: list[int] = []
     with caplog.at_level(logging.WARNING):
-        again = sampler.run_chains(
+        again = runner.run_chains(
             post, x0, params, 400, checkpoint=ck, checkpoint_every=50,
             progress=lambda p: seen.append(p.iteration), progress_every_s=0.0,
             logger=logging.getLogger("test"), **kw,
@@ -215,7 +220,7 @@ def test_corrupt_checkpoint_is_replaced_and_the_run_is_exact(tmp_path, damage: s
         np.testing.assert_array_equal(getattr(again, field), getattr(full, field))
     np.testing.assert_array_equal(again.acceptance_rate, full.acceptance_rate)
     # The next checkpoint written replaced the corrupt one: it resumes.
-    resumed = sampler.run_chains(post, x0, params, 400, checkpoint=ck, checkpoint_every=50, **kw)
+    resumed = runner.run_chains(post, x0, params, 400, checkpoint=ck, checkpoint_every=50, **kw)
     np.testing.assert_array_equal(resumed.position, full.position)
 
 
@@ -276,8 +281,8 @@ def test_unreadable_posterior_and_json_name_the_file_and_the_remedy(tmp_path) ->
     from bayesprune import posterior as pst
 
     post = _regression_posterior()
-    x0 = sampler.initial_positions(post, 2, seed=1)
-    res = sampler.run_chains(post, x0, sampler.kernel_params_for(post, 0.02, 0.1), 40, seed=3)
+    x0 = streams.initial_positions(post, 2, seed=1)
+    res = runner.run_chains(post, x0, mh.kernel_params_for(post, 0.02, 0.1), 40, seed=3)
     path = tmp_path / "posterior.nc"
     pst.save_posterior(path, pst.build_inference_data(res, post.spec, "regression"))
     assert load_posterior(path).posterior["theta"].shape[:2] == (2, 20)
@@ -396,13 +401,13 @@ def test_kill_during_download_leaves_nothing_after_the_next_fetch(tmp_path) -> N
 
 def test_killed_checkpoint_write_is_cleaned_by_the_sampler(tmp_path) -> None:
     post = _regression_posterior()
-    x0 = sampler.initial_positions(post, 2, seed=1)
-    params = sampler.kernel_params_for(post, 0.02, 0.1)
+    x0 = streams.initial_positions(post, 2, seed=1)
+    params = mh.kernel_params_for(post, 0.02, 0.1)
     ck = tmp_path / "checkpoints" / "full.pt"
     ck.parent.mkdir()
     stale = _killed_temp(ck, size=15 << 20)
-    ref = sampler.run_chains(post, x0, params, 120, seed=4)
-    got = sampler.run_chains(post, x0, params, 120, seed=4, checkpoint=ck, checkpoint_every=50)
+    ref = runner.run_chains(post, x0, params, 120, seed=4)
+    got = runner.run_chains(post, x0, params, 120, seed=4, checkpoint=ck, checkpoint_every=50)
     np.testing.assert_array_equal(got.position, ref.position)
     assert not stale.exists() and sorted(p.name for p in ck.parent.iterdir()) == ["full.pt"]
 
@@ -444,17 +449,18 @@ def test_chains_that_never_move_are_an_error_naming_the_step_size(tmp_path) -> N
     rng = np.random.default_rng(3)
     X = rng.normal(size=(40, 4))
     y = rng.integers(0, 3, 40)
-    settings = {**defaults["sampler"], "samples": 60, "chains": 2, "step_size": 50.0}
-    settings.update(init="prior", checkpoint_every=10)
+    block = {**defaults["sampler"], "samples": 60, "chains": 2, "step_size": 50.0}
+    block.update(init="prior", checkpoint_every=10)
+    settings = SamplerSettings.from_params(block)
     ck = tmp_path / "full.pt"
-    kw = {"prior": defaults["prior"], "seed": 5, "checkpoint": ck}
+    kw = {"prior": PriorSettings.from_params(defaults["prior"]), "seed": 5, "checkpoint": ck}
     with pytest.raises(StuckChainsError) as err:
         sample_network(MLPSpec((4, 5, 3)), "classification", X, y, settings=settings, **kw)
     msg = str(err.value)
     assert "chain(s) [0, 1] of 2 accepted none of their 30" in msg and "step_size 50.0" in msg
     assert "method_a.sampler" in msg and "adapt: true" in msg
     assert not ck.exists() and list(tmp_path.iterdir()) == []
-    settings["step_size"] = 0.01
+    settings = replace(settings, step_size=0.01)
     idata = sample_network(MLPSpec((4, 5, 3)), "classification", X, y, settings=settings, **kw)
     assert idata.posterior["theta"].shape[:2] == (2, 30)
 

@@ -115,15 +115,17 @@ def test_jax_log_density_equals_mlp_posterior() -> None:
     pytest.importorskip("blackjax")
     import jax_target
 
-    from bayesprune import sampler
-    from bayesprune.likelihoods import build_posterior
+    from bayesprune.likelihoods import PriorSettings, build_posterior
+    from bayesprune.mcmc import streams
 
     for task in ("regression", "classification"):
         split = bench_data.synthetic_split("tiny", (3, 4, 1 if task == "regression" else 3),
                                            task, 40, 5, "sigmoid" if task == "regression" else "identity")  # fmt: skip
-        post = build_posterior(split.spec, split.X_train, split.y_train, task, split.prior)
+        post = build_posterior(
+            split.spec, split.X_train, split.y_train, task, PriorSettings.from_params(split.prior)
+        )
         jax_target.set_jax_precision(np.float64)
         ld = jax_target.make_logdensity(split.spec, split.X_train, split.y_train, task, split.prior)
-        pts = sampler.initial_positions(post, 5, seed=2, init="prior")
+        pts = streams.initial_positions(post, 5, seed=2, init="prior")
         err_value, err_grad = jax_target.check_agreement(post, ld, pts, rtol=1e-12)
         assert err_value <= 1e-12 and err_grad <= 1e-12

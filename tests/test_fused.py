@@ -7,8 +7,9 @@ import itertools
 import numpy as np
 import pytest
 
-from bayesprune import fused, sampler
+from bayesprune import fused
 from bayesprune.likelihoods import MLPPosterior
+from bayesprune.mcmc import streams
 from bayesprune.networks import MLPSpec
 
 
@@ -56,7 +57,7 @@ def test_compiled_pass_equals_numpy(
             a = MLPPosterior(spec, X, y, task, mask=mask, **kw)
             b = MLPPosterior(spec, X, y, task, mask=mask, fused=False, **kw)
             assert a._fused is not None and b._fused is None
-            x = sampler.initial_positions(b, K, seed=3) * 2.0
+            x = streams.initial_positions(b, K, seed=3) * 2.0
             ra, rb = a(x), b(x)
             np.testing.assert_allclose(ra.logdensity, rb.logdensity, rtol=1e-12)
             np.testing.assert_allclose(ra.loglik, rb.loglik, rtol=1e-12)
@@ -76,7 +77,7 @@ def test_non_finite_parameters_give_non_finite_density() -> None:
     spec = MLPSpec((4, 5, 1), output_activation="sigmoid")
     rng = np.random.default_rng(0)
     post = MLPPosterior(spec, rng.normal(size=(30, 4)), rng.normal(size=30), "regression")
-    x = sampler.initial_positions(post, 3, seed=0)
+    x = streams.initial_positions(post, 3, seed=0)
     x[1, 0] = np.nan
     x[2, 3] = np.inf
     out = post(x)

@@ -8,7 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from bayesprune.likelihoods import MLPPosterior, build_posterior, torch_sigmoid_pays
+from bayesprune.likelihoods import (
+    MLPPosterior,
+    PriorSettings,
+    build_posterior,
+    torch_sigmoid_pays,
+)
 from bayesprune.networks import MLPSpec, forward
 
 torch.set_num_threads(1)
@@ -134,7 +139,7 @@ def test_improper_noise_prior_and_validation() -> None:
         MLPPosterior(MLPSpec((2, 3, 2), output_activation="sigmoid"), X, y, "classification")
     with pytest.raises(ValueError):
         MLPPosterior(spec, X, y, "regression", mask=[spec.n_params])
-    built = build_posterior(spec, X, y, "regression", {"sigma2": 2.0, "nu1": 1.0, "nu2": 1.0})
+    built = build_posterior(spec, X, y, "regression", PriorSettings(2.0, 1.0, 1.0))
     assert built.sigma2 == 2.0 and built.dim == spec.n_params + 1
 
 

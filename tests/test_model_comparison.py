@@ -11,8 +11,9 @@ import pytest
 matplotlib.use("Agg")
 
 from bayesprune import posterior as pst  # noqa: E402
-from bayesprune import sampler  # noqa: E402
-from bayesprune.likelihoods import build_posterior  # noqa: E402
+from bayesprune.likelihoods import PriorSettings, build_posterior  # noqa: E402
+from bayesprune.mcmc import kernel as mh  # noqa: E402
+from bayesprune.mcmc import runner, streams
 from bayesprune.model_comparison import (  # noqa: E402
     LOO_COLUMNS,
     compare_stages,
@@ -50,12 +51,12 @@ def _idata(task: str, mask: list[int] | None = None, seed: int = 3):
         split["X_train"],
         split["y_train"],
         task,
-        prior={"sigma2": 4.0, "nu1": 2.0, "nu2": 0.1},
+        prior=PriorSettings(4.0, 2.0, 0.1),
         mask=np.asarray(mask or [], dtype=np.int64),
     )
-    x0 = sampler.initial_positions(post, 2, seed=2, init="prior")
-    params = sampler.kernel_params_for(post, 0.02, noise_step=0.1)
-    res = sampler.run_chains(post, x0, params, 400, burn_in=0.5, thin=2, seed=seed)
+    x0 = streams.initial_positions(post, 2, seed=2, init="prior")
+    params = mh.kernel_params_for(post, 0.02, noise_step=0.1)
+    res = runner.run_chains(post, x0, params, 400, burn_in=0.5, thin=2, seed=seed)
     idata = pst.build_inference_data(res, spec, task, mask=mask)
     return pst.with_observations(idata, spec, task, split, seed=5), spec, split
 
@@ -147,8 +148,8 @@ def test_scores_and_test_lpd():
 def test_old_file_without_log_likelihood_names_the_fix():
     spec, split = _problem("classification")
     post = build_posterior(spec, split["X_train"], split["y_train"], "classification")
-    x0 = sampler.initial_positions(post, 2, seed=2, init="prior")
-    res = sampler.run_chains(post, x0, sampler.kernel_params_for(post, 0.02), 20, seed=1)
+    x0 = streams.initial_positions(post, 2, seed=2, init="prior")
+    res = runner.run_chains(post, x0, mh.kernel_params_for(post, 0.02), 20, seed=1)
     bare = pst.build_inference_data(res, spec, "classification")
     with pytest.raises(ValueError, match="no log_likelihood group.*--forcerun"):
         stage_scores(bare)

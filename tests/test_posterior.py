@@ -8,14 +8,17 @@ import numpy as np
 import torch
 
 from bayesprune import posterior as pst
-from bayesprune import sampler
-from bayesprune.likelihoods import MLPPosterior
+from bayesprune.likelihoods import MLPPosterior, PriorSettings
+from bayesprune.mcmc import kernel as mh
+from bayesprune.mcmc import runner, streams, trace
+from bayesprune.mcmc.settings import SamplerSettings
 from bayesprune.networks import MLPSpec
+from bayesprune.sampling import sample_network
 
 torch.set_num_threads(1)
 
 
-def _run(task: str, mask: list[int] | None = None) -> tuple[sampler.ChainResult, MLPSpec]:
+def _run(task: str, mask: list[int] | None = None) -> tuple[trace.ChainResult, MLPSpec]:
     rng = np.random.default_rng(1)
     if task == "regression":
         spec = MLPSpec((3, 4, 1))
@@ -24,9 +27,9 @@ def _run(task: str, mask: list[int] | None = None) -> tuple[sampler.ChainResult,
         spec = MLPSpec((3, 4, 3))
         y = rng.integers(0, 3, 30)
     post = MLPPosterior(spec, rng.normal(size=(30, 3)), y, task, mask=mask)
-    x0 = sampler.initial_positions(post, 3, seed=2)
-    params = sampler.kernel_params_for(post, 0.02, 0.1)
-    return sampler.run_chains(post, x0, params, 60, burn_in=0.5, thin=2, seed=3), spec
+    x0 = streams.initial_positions(post, 3, seed=2)
+    params = mh.kernel_params_for(post, 0.02, 0.1)
+    return runner.run_chains(post, x0, params, 60, burn_in=0.5, thin=2, seed=3), spec
 
 
 def test_netcdf_round_trip_regression(tmp_path) -> None:
@@ -89,15 +92,22 @@ def _settings(**over: object) -> dict:
         "dtype": "float64",
         "adapt": False,
     }
-    return base | over
+    return SamplerSettings.from_params(base | over)
 
 
 def test_prior_init_starts_each_chains_eta_at_its_own_residual_variance() -> None:
     rng = np.random.default_rng(4)
     spec = MLPSpec((2, 3, 1))
     X, y = rng.normal(size=(40, 2)), rng.normal(size=40)
-    idata = pst.sample_network(
-        spec, "regression", X, y, prior={}, settings=_settings(), seed=5, tau2_start=123.0
+    idata = sample_network(
+        spec,
+        "regression",
+        X,
+        y,
+        prior=PriorSettings(),
+        settings=_settings(),
+        seed=5,
+        tau2_start=123.0,
     )
     tau2 = idata.posterior["tau2"].values[:, 0]
     theta = idata.posterior["theta"].values[:, 0]
@@ -115,12 +125,12 @@ def test_explicit_per_chain_starts_and_masks() -> None:
     masks = np.zeros((2, spec.n_params), dtype=bool)
     masks[0, [0, 3]] = True
     masks[1, [1]] = True
-    idata = pst.sample_network(
+    idata = sample_network(
         spec,
         "regression",
         X,
         y,
-        prior={},
+        prior=PriorSettings(),
         settings=_settings(init="map"),
         seed=5,
         theta_start=starts,

@@ -8,8 +8,9 @@ import re
 
 import numpy as np
 
-from bayesprune import sampler
-from bayesprune.likelihoods import build_posterior
+from bayesprune.likelihoods import PriorSettings, build_posterior
+from bayesprune.mcmc import kernel as mh
+from bayesprune.mcmc import runner, streams
 from bayesprune.networks import MLPSpec
 from bayesprune.progress import (
     eta_seconds,
@@ -38,11 +39,11 @@ def test_run_chains_logs_settings_phases_and_eta(caplog):
     X = rng.normal(size=(30, 2))
     y = (X[:, 0] > 0).astype(np.int64)
     spec = MLPSpec(sizes=(2, 3, 2))
-    post = build_posterior(spec, X, y, "classification", prior={"sigma2": 1.0})
-    params = sampler.kernel_params_for(post, 0.05)
-    x0 = sampler.initial_positions(post, 2, 0, init="prior")
+    post = build_posterior(spec, X, y, "classification", prior=PriorSettings(sigma2=1.0))
+    params = mh.kernel_params_for(post, 0.05)
+    x0 = streams.initial_positions(post, 2, 0, init="prior")
     with caplog.at_level(logging.INFO, logger="mcmc-test"):
-        sampler.run_chains(
+        runner.run_chains(
             post,
             x0,
             params,

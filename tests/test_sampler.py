@@ -14,8 +14,9 @@ import pytest
 import torch
 from scipy.stats import multivariate_normal
 
-from bayesprune import sampler
 from bayesprune.likelihoods import LogDensity, MLPPosterior
+from bayesprune.mcmc import kernel as mh
+from bayesprune.mcmc import runner, streams, trace
 from bayesprune.networks import MLPSpec, forward
 
 torch.set_num_threads(1)
@@ -24,11 +25,17 @@ Z = 5.0  # sigma margin of every Monte Carlo check
 
 
 class Gaussian:
-    """N(mu, Sigma) target, batched."""
+    """N(mu, Sigma) target, batched (a :class:`runner.Model` without pruned coordinates)."""
+
+    eta_index = None
 
     def __init__(self, mu: np.ndarray, cov: np.ndarray) -> None:
         self.mu, self.cov = np.asarray(mu, float), np.asarray(cov, float)
         self.prec = np.linalg.inv(self.cov)
+        self.n_params = len(self.mu)
+
+    def zero_pruned(self, theta: np.ndarray) -> np.ndarray:
+        return theta
 
     def __call__(self, x: np.ndarray) -> LogDensity:
         r = x - self.mu
@@ -60,8 +67,8 @@ def test_kernel_leaves_gaussian_invariant(
     K = 20000
     rng = np.random.default_rng(11)
     x0 = rng.multivariate_normal(GAUSS.mu, GAUSS.cov, size=K)
-    params = sampler.kernel_params(3, 1.1, langevin_step=langevin_step, langevin_prob=langevin_prob)
-    res = sampler.run_chains(GAUSS, x0, params, 15, burn_in=14, seed=3)
+    params = mh.kernel_params(3, 1.1, langevin_step=langevin_step, langevin_prob=langevin_prob)
+    res = runner.run_chains(GAUSS, x0, params, 15, burn_in=14, seed=3)
     draws = res.position[:, -1, :]
     acc = res.acceptance_rate.mean()
     assert 0.2 < acc < 0.95  # the test must actually reject
@@ -90,17 +97,17 @@ def test_log_accept_ratio_matches_direct_computation(kernel: int) -> None:
     A = rng.normal(size=(d, d))
     target = Gaussian(rng.normal(size=d), A @ A.T + d * np.eye(d))
     # coordinate 3 is an "eta" (own scale, no drift), coordinate 1 is pruned
-    params = sampler.kernel_params(
+    params = mh.kernel_params(
         d, 0.7, langevin_step=0.3, noise_step=0.4, eta_index=3, mask=[1], langevin_prob=0.5
     )
     K = 6
     x = rng.normal(size=(K, d))
     x[:, 1] = 0.0
-    state = sampler.init(x, target)
-    noise = sampler.StepNoise(
+    state = mh.init(x, target)
+    noise = mh.StepNoise(
         rng.standard_normal((K, d)), np.full(K, 0.25 if kernel else 0.75), rng.random(K)
     )
-    _, info = sampler.step(state, noise, target, params)
+    _, info = mh.step(state, noise, target, params)
     assert np.all(info.kernel == kernel)
     prop = info.proposal
     assert np.all(prop[:, 1] == 0.0)
@@ -133,9 +140,9 @@ def test_bayesian_linear_regression_matches_closed_form() -> None:
     cov = np.linalg.inv(prec)
     mean = cov @ Zd.T @ y / tau2
     K = 16
-    x0 = sampler.initial_positions(post, K, seed=1, init="map", theta_map=mean, jitter=0.05)
-    params = sampler.kernel_params_for(post, 0.6 * np.sqrt(np.diag(cov)).min())
-    res = sampler.run_chains(post, x0, params, 3000, burn_in=500, seed=2)
+    x0 = streams.initial_positions(post, K, seed=1, init="map", theta_map=mean, jitter=0.05)
+    params = mh.kernel_params_for(post, 0.6 * np.sqrt(np.diag(cov)).min())
+    res = runner.run_chains(post, x0, params, 3000, burn_in=500, seed=2)
     draws = res.theta
     ess = float(az.ess(az.convert_to_dataset(draws)).to_array().min())
     assert ess > 500
@@ -154,9 +161,9 @@ def test_tau2_recovered_on_synthetic_regression() -> None:
     tau2_true = 0.04
     y = f + rng.normal(size=400) * np.sqrt(tau2_true)
     post = MLPPosterior(spec, X, y, "regression", nu1=2.0, nu2=0.1)
-    x0 = sampler.initial_positions(post, 4, seed=5, init="map", theta_map=true, jitter=0.01)
-    params = sampler.kernel_params_for(post, 0.01, noise_step=0.1)
-    res = sampler.run_chains(post, x0, params, 3000, burn_in=0.5, seed=6)
+    x0 = streams.initial_positions(post, 4, seed=5, init="map", theta_map=true, jitter=0.01)
+    params = mh.kernel_params_for(post, 0.01, noise_step=0.1)
+    res = runner.run_chains(post, x0, params, 3000, burn_in=0.5, seed=6)
     tau2 = res.tau2
     assert tau2 is not None and tau2.shape == (4, 1500)
     ess = float(az.ess(tau2))
@@ -169,17 +176,17 @@ def test_tau2_recovered_on_synthetic_regression() -> None:
 # ---------------------------------------------------------------- (e) seeds
 def test_same_seed_same_draws_different_seed_different() -> None:
     x0 = np.zeros((3, 3))
-    params = sampler.kernel_params(3, 0.8)
-    a = sampler.run_chains(GAUSS, x0, params, 300, burn_in=0.2, thin=3, seed=7)
-    b = sampler.run_chains(GAUSS, x0, params, 300, burn_in=0.2, thin=3, seed=7)
-    c = sampler.run_chains(GAUSS, x0, params, 300, burn_in=0.2, thin=3, seed=8)
+    params = mh.kernel_params(3, 0.8)
+    a = runner.run_chains(GAUSS, x0, params, 300, burn_in=0.2, thin=3, seed=7)
+    b = runner.run_chains(GAUSS, x0, params, 300, burn_in=0.2, thin=3, seed=7)
+    c = runner.run_chains(GAUSS, x0, params, 300, burn_in=0.2, thin=3, seed=8)
     for field in ("position", "logdensity", "loglik", "accepted", "kernel", "diverging"):
         np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
     assert not np.array_equal(a.position, c.position)
     assert a.position.shape == (3, 80, 3)  # ceil((300 - 60) / 3)
     # chains differ from each other, and chain k does not depend on the number of chains
     assert not np.array_equal(a.position[0], a.position[1])
-    two = sampler.run_chains(GAUSS, x0[:2], params, 300, burn_in=0.2, thin=3, seed=7)
+    two = runner.run_chains(GAUSS, x0[:2], params, 300, burn_in=0.2, thin=3, seed=7)
     np.testing.assert_array_equal(two.position, a.position[:2])
 
 
@@ -187,13 +194,13 @@ def test_initial_positions_prior_and_map() -> None:
     rng = np.random.default_rng(16)
     spec = MLPSpec((3, 4, 1))
     post = MLPPosterior(spec, rng.normal(size=(20, 3)), rng.normal(size=20), "regression", mask=[2])
-    a = sampler.initial_positions(post, 4, seed=1, init="prior")
-    b = sampler.initial_positions(post, 4, seed=1, init="prior")
+    a = streams.initial_positions(post, 4, seed=1, init="prior")
+    b = streams.initial_positions(post, 4, seed=1, init="prior")
     np.testing.assert_array_equal(a, b)
     assert a.shape == (4, post.dim) and np.all(a[:, 2] == 0.0)
     assert np.all(np.isfinite(a[:, -1]))
     m = np.ones(spec.n_params)
-    c = sampler.initial_positions(post, 2, seed=1, init="map", theta_map=m, jitter=1e-3, tau2=0.5)
+    c = streams.initial_positions(post, 2, seed=1, init="map", theta_map=m, jitter=1e-3, tau2=0.5)
     assert np.allclose(np.delete(c[:, :-1], 2, axis=1), 1.0, atol=0.01)
     np.testing.assert_allclose(c[:, -1], np.log(0.5))
 
@@ -213,24 +220,24 @@ def _regression_posterior() -> MLPPosterior:
 @pytest.mark.parametrize("kill_at", [137, 290])
 def test_resume_after_kill_gives_identical_samples(tmp_path, kill_at: int) -> None:
     post = _regression_posterior()
-    x0 = sampler.initial_positions(post, 3, seed=1)
-    params = sampler.kernel_params_for(post, 0.02, 0.1)
+    x0 = streams.initial_positions(post, 3, seed=1)
+    params = mh.kernel_params_for(post, 0.02, 0.1)
     kw = {"burn_in": 0.3, "thin": 3, "seed": 9}
-    full = sampler.run_chains(post, x0, params, 400, **kw)
+    full = runner.run_chains(post, x0, params, 400, **kw)
 
-    def killer(p: sampler.Progress) -> None:
+    def killer(p: trace.Progress) -> None:
         if p.iteration == kill_at:
             raise Kill
 
     ck = tmp_path / "chain.ckpt.npz"
     with pytest.raises(Kill):
-        sampler.run_chains(
+        runner.run_chains(
             post, x0, params, 400, checkpoint=ck, checkpoint_every=50,
             progress=killer, progress_every_s=0.0, **kw,
         )  # fmt: skip
     assert ck.exists()
     seen = []
-    resumed = sampler.run_chains(
+    resumed = runner.run_chains(
         post, x0, params, 400, checkpoint=ck, checkpoint_every=50,
         progress=lambda p: seen.append(p.iteration), progress_every_s=0.0, **kw,
     )  # fmt: skip
@@ -240,7 +247,7 @@ def test_resume_after_kill_gives_identical_samples(tmp_path, kill_at: int) -> No
     np.testing.assert_array_equal(resumed.acceptance_rate, full.acceptance_rate)
     np.testing.assert_array_equal(resumed.final_state.position, full.final_state.position)
     # a checkpoint from another run is ignored
-    other = sampler.run_chains(post, x0, params, 400, checkpoint=ck, **{**kw, "seed": 10})
+    other = runner.run_chains(post, x0, params, 400, checkpoint=ck, **{**kw, "seed": 10})
     assert not np.array_equal(other.position, full.position)
 
 
@@ -252,9 +259,9 @@ def test_masked_coordinates_stay_exactly_zero() -> None:
     mask = [0, 7, 24, 30, spec.n_params - 1]
     post = MLPPosterior(spec, X, y, "classification", mask=mask)
     x0 = rng.normal(size=(4, post.dim))  # garbage at pruned positions is zeroed by the runner
-    params = sampler.kernel_params_for(post, 0.05, langevin_prob=0.5)
+    params = mh.kernel_params_for(post, 0.05, langevin_prob=0.5)
     assert np.all(params.scale[mask] == 0) and np.all(params.drift[mask] == 0)
-    res = sampler.run_chains(post, x0, params, 200, burn_in=0, seed=1)
+    res = runner.run_chains(post, x0, params, 200, burn_in=0, seed=1)
     assert np.all(res.theta[..., mask] == 0.0)
     assert np.all(res.final_state.grad[:, mask] == 0.0)
     assert res.accepted.any()
@@ -271,8 +278,8 @@ def test_nonfinite_proposal_rejected_and_counted() -> None:
             return LogDensity(lp, grad, lp)
 
     target = Cliff(np.zeros(2), np.eye(2))
-    params = sampler.kernel_params(2, 1.0)
-    res = sampler.run_chains(target, np.zeros((8, 2)), params, 400, burn_in=0, seed=2)
+    params = mh.kernel_params(2, 1.0)
+    res = runner.run_chains(target, np.zeros((8, 2)), params, 400, burn_in=0, seed=2)
     assert res.n_diverging.sum() > 0
     assert res.diverging.sum() > 0
     assert not np.any(res.accepted & res.diverging)
@@ -282,20 +289,20 @@ def test_nonfinite_proposal_rejected_and_counted() -> None:
 
 def test_init_rejects_nonfinite_start_and_burn_in_validation() -> None:
     with pytest.raises(ValueError):
-        sampler.init(np.array([[np.nan, 0.0, 0.0]]), GAUSS)
-    assert sampler.burn_in_count(100, 0.5) == 50
-    assert sampler.burn_in_count(100, 10) == 10
+        mh.init(np.array([[np.nan, 0.0, 0.0]]), GAUSS)
+    assert trace.burn_in_count(100, 0.5) == 50
+    assert trace.burn_in_count(100, 10) == 10
     with pytest.raises(ValueError):
-        sampler.burn_in_count(100, 100)
+        trace.burn_in_count(100, 100)
 
 
 def test_logging_progress(caplog) -> None:
     import logging
 
     logger = logging.getLogger("bayesprune.test_sampler")
-    params = sampler.kernel_params(3, 0.5)
+    params = mh.kernel_params(3, 0.5)
     with caplog.at_level(logging.INFO, logger=logger.name):
-        sampler.run_chains(GAUSS, np.zeros((2, 3)), params, 20, seed=1, logger=logger)
+        runner.run_chains(GAUSS, np.zeros((2, 3)), params, 20, seed=1, logger=logger)
     assert any("chain-it/s" in r.getMessage() for r in caplog.records)
 
 
@@ -310,9 +317,9 @@ GAUSS10 = Gaussian(
 @pytest.mark.parametrize("target_accept", [0.3, 0.6])
 def test_adaptation_reaches_target_acceptance(step_size: float, target_accept: float) -> None:
     K = 8
-    params = sampler.kernel_params(10, step_size, langevin_prob=0.5)
-    fixed = sampler.run_chains(GAUSS10, np.zeros((K, 10)), params, 1200, burn_in=600, seed=4)
-    res = sampler.run_chains(
+    params = mh.kernel_params(10, step_size, langevin_prob=0.5)
+    fixed = runner.run_chains(GAUSS10, np.zeros((K, 10)), params, 1200, burn_in=600, seed=4)
+    res = runner.run_chains(
         GAUSS10, np.zeros((K, 10)), params, 1200, burn_in=600, seed=4,
         adapt=True, target_accept=target_accept,
     )  # fmt: skip
@@ -332,8 +339,8 @@ def test_adapted_kernel_is_frozen_after_burn_in() -> None:
     """The kept draws are exactly a fixed kernel's: replay them step by step with
     ``params.scaled(step_scale)`` and the same noise stream."""
     K, n_iter, n_burn, seed = 3, 700, 300, 5  # burn-in ends inside a noise block
-    params = sampler.kernel_params(3, 20.0, langevin_step=50.0, langevin_prob=0.5)
-    res = sampler.run_chains(
+    params = mh.kernel_params(3, 20.0, langevin_step=50.0, langevin_prob=0.5)
+    res = runner.run_chains(
         GAUSS, np.zeros((K, 3)), params, n_iter, burn_in=n_burn, seed=seed, adapt=True
     )
     assert res.step_scale is not None and np.all(res.step_scale < 0.2)
@@ -341,16 +348,16 @@ def test_adapted_kernel_is_frozen_after_burn_in() -> None:
     assert frozen.scale.shape == (K, 3)
     assert np.allclose(frozen.scale, res.step_scale[:, None] * 20.0, rtol=1e-12)
     assert np.allclose(frozen.drift, res.step_scale[:, None] ** 2 * 50.0, rtol=1e-12)
-    gens = sampler._generators(seed, K)
-    blocks = [sampler._draw_block(gens, 3, sampler.BLOCK_SIZE) for _ in range(3)]
+    gens = streams.generators(seed, K)
+    blocks = [streams.draw_block(gens, 3, streams.BLOCK_SIZE) for _ in range(3)]
 
-    def noise(i: int) -> sampler.StepNoise:
-        b, j = blocks[i // sampler.BLOCK_SIZE], i % sampler.BLOCK_SIZE
-        return sampler.StepNoise(b.normal[:, j], b.u_kernel[:, j], b.u_accept[:, j])
+    def noise(i: int) -> mh.StepNoise:
+        b, j = blocks[i // streams.BLOCK_SIZE], i % streams.BLOCK_SIZE
+        return mh.StepNoise(b.normal[:, j], b.u_kernel[:, j], b.u_accept[:, j])
 
-    state = sampler.init(res.position[:, 0], GAUSS)  # after iteration n_burn
+    state = mh.init(res.position[:, 0], GAUSS)  # after iteration n_burn
     for i in range(n_burn + 1, n_iter):
-        state, info = sampler.step(state, noise(i), GAUSS, frozen)
+        state, info = mh.step(state, noise(i), GAUSS, frozen)
         s = i - n_burn
         np.testing.assert_array_equal(state.position, res.position[:, s])
         np.testing.assert_array_equal(info.accepted, res.accepted[:, s])
@@ -360,13 +367,13 @@ def test_scaled_per_chain_kernel_leaves_gaussian_invariant() -> None:
     K = 20000
     rng = np.random.default_rng(19)
     x0 = rng.multivariate_normal(GAUSS.mu, GAUSS.cov, size=K)
-    base = sampler.kernel_params(3, 1.0, langevin_step=0.4, langevin_prob=0.5)
+    base = mh.kernel_params(3, 1.0, langevin_step=0.4, langevin_prob=0.5)
     params = base.scaled(np.exp(rng.uniform(-1.0, 0.5, K)))  # a different kernel per chain
-    state = sampler.init(x0, GAUSS)
+    state = mh.init(x0, GAUSS)
     acc = 0.0
     for _ in range(12):
-        noise = sampler.StepNoise(rng.standard_normal((K, 3)), rng.random(K), rng.random(K))
-        state, info = sampler.step(state, noise, GAUSS, params)
+        noise = mh.StepNoise(rng.standard_normal((K, 3)), rng.random(K), rng.random(K))
+        state, info = mh.step(state, noise, GAUSS, params)
         acc += info.accepted.mean() / 12
     assert 0.2 < acc < 0.95
     check_gaussian(state.position, GAUSS.mu, GAUSS.cov, ess=K)
@@ -376,10 +383,8 @@ def test_adapted_chains_sample_the_target() -> None:
     """Long run from a far-too-large step: the kept draws match N(mu, Sigma) within ESS-based
     Monte Carlo error."""
     K = 16
-    params = sampler.kernel_params(3, 30.0, langevin_prob=0.5)
-    res = sampler.run_chains(
-        GAUSS, np.zeros((K, 3)), params, 4000, burn_in=1000, seed=6, adapt=True
-    )
+    params = mh.kernel_params(3, 30.0, langevin_prob=0.5)
+    res = runner.run_chains(GAUSS, np.zeros((K, 3)), params, 4000, burn_in=1000, seed=6, adapt=True)
     ess = float(az.ess(az.convert_to_dataset(res.position)).to_array().min())
     assert ess > 1000
     check_gaussian(res.position.reshape(-1, 3), GAUSS.mu, GAUSS.cov, ess)
@@ -387,39 +392,39 @@ def test_adapted_chains_sample_the_target() -> None:
 
 
 def test_adaptation_same_seed_same_draws_and_chains_independent_of_k() -> None:
-    params = sampler.kernel_params(3, 0.01)
+    params = mh.kernel_params(3, 0.01)
     kw = {"burn_in": 0.4, "thin": 2, "seed": 7, "adapt": True}
-    a = sampler.run_chains(GAUSS, np.zeros((3, 3)), params, 400, **kw)
-    b = sampler.run_chains(GAUSS, np.zeros((3, 3)), params, 400, **kw)
+    a = runner.run_chains(GAUSS, np.zeros((3, 3)), params, 400, **kw)
+    b = runner.run_chains(GAUSS, np.zeros((3, 3)), params, 400, **kw)
     for field in ("position", "logdensity", "accepted", "kernel", "step_scale"):
         np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
-    two = sampler.run_chains(GAUSS, np.zeros((2, 3)), params, 400, **kw)
+    two = runner.run_chains(GAUSS, np.zeros((2, 3)), params, 400, **kw)
     np.testing.assert_array_equal(two.position, a.position[:2])
     np.testing.assert_array_equal(two.step_scale, a.step_scale[:2])
-    plain = sampler.run_chains(GAUSS, np.zeros((3, 3)), params, 400, **{**kw, "adapt": False})
+    plain = runner.run_chains(GAUSS, np.zeros((3, 3)), params, 400, **{**kw, "adapt": False})
     assert not np.array_equal(plain.position, a.position)
 
 
 @pytest.mark.parametrize("kill_at", [77, 290])  # during burn-in (120 iterations), after
 def test_resume_after_kill_with_adaptation(tmp_path, kill_at: int) -> None:
     post = _regression_posterior()
-    x0 = sampler.initial_positions(post, 3, seed=1)
-    params = sampler.kernel_params_for(post, 0.2, 0.5)
+    x0 = streams.initial_positions(post, 3, seed=1)
+    params = mh.kernel_params_for(post, 0.2, 0.5)
     kw = {"burn_in": 0.3, "thin": 3, "seed": 9, "adapt": True, "target_accept": 0.4}
-    full = sampler.run_chains(post, x0, params, 400, **kw)
+    full = runner.run_chains(post, x0, params, 400, **kw)
 
-    def killer(p: sampler.Progress) -> None:
+    def killer(p: trace.Progress) -> None:
         if p.iteration == kill_at:
             raise Kill
 
     ck = tmp_path / "chain.ckpt.npz"
     with pytest.raises(Kill):
-        sampler.run_chains(
+        runner.run_chains(
             post, x0, params, 400, checkpoint=ck, checkpoint_every=25,
             progress=killer, progress_every_s=0.0, **kw,
         )  # fmt: skip
-    seen: list[sampler.Progress] = []
-    resumed = sampler.run_chains(
+    seen: list[trace.Progress] = []
+    resumed = runner.run_chains(
         post, x0, params, 400, checkpoint=ck, checkpoint_every=25,
         progress=seen.append, progress_every_s=0.0, **kw,
     )  # fmt: skip
@@ -436,7 +441,7 @@ def test_resume_after_kill_with_adaptation(tmp_path, kill_at: int) -> None:
     # a checkpoint of the same run without adaptation (or another target) is not used
     for other in ({"adapt": False}, {"target_accept": 0.6}):
         seen.clear()
-        sampler.run_chains(
+        runner.run_chains(
             post, x0, params, 400, checkpoint=ck, progress=seen.append,
             progress_every_s=0.0, **{**kw, **other},
         )  # fmt: skip
@@ -448,29 +453,29 @@ def test_adaptation_validation_and_records(caplog) -> None:
 
     from bayesprune.posterior import build_inference_data
 
-    params = sampler.kernel_params(3, 0.5)
+    params = mh.kernel_params(3, 0.5)
     with pytest.raises(ValueError, match="burn-in"):
-        sampler.run_chains(GAUSS, np.zeros((2, 3)), params, 20, burn_in=0, adapt=True)
+        runner.run_chains(GAUSS, np.zeros((2, 3)), params, 20, burn_in=0, adapt=True)
     with pytest.raises(ValueError, match="target_accept"):
-        sampler.run_chains(GAUSS, np.zeros((2, 3)), params, 20, adapt=True, target_accept=1.0)
+        runner.run_chains(GAUSS, np.zeros((2, 3)), params, 20, adapt=True, target_accept=1.0)
     # per-chain kernel params need one row per chain
     with pytest.raises(ValueError, match="rows"):
-        sampler.run_chains(GAUSS, np.zeros((2, 3)), params.scaled(np.ones(3)), 20)
+        runner.run_chains(GAUSS, np.zeros((2, 3)), params.scaled(np.ones(3)), 20)
     logger = logging.getLogger("bayesprune.test_sampler")
     with caplog.at_level(logging.INFO, logger=logger.name):
-        sampler.run_chains(GAUSS, np.zeros((2, 3)), params, 20, logger=logger, adapt=True)
+        runner.run_chains(GAUSS, np.zeros((2, 3)), params, 20, logger=logger, adapt=True)
     assert any("step scale" in r.getMessage() for r in caplog.records)
     # posterior attributes record the frozen steps (theta and eta)
     post = _regression_posterior()
-    x0 = sampler.initial_positions(post, 2, seed=1)
-    kp = sampler.kernel_params_for(post, 0.05, 0.3)
-    res = sampler.run_chains(post, x0, kp, 60, burn_in=0.5, seed=3, adapt=True)
+    x0 = streams.initial_positions(post, 2, seed=1)
+    kp = mh.kernel_params_for(post, 0.05, 0.3)
+    res = runner.run_chains(post, x0, kp, 60, burn_in=0.5, seed=3, adapt=True)
     attrs = build_inference_data(res, post.spec, "regression").posterior.attrs
     assert attrs["target_accept"] == 0.5
     np.testing.assert_allclose(json.loads(attrs["step_scale"]), res.step_scale)
     np.testing.assert_allclose(json.loads(attrs["adapted_step_size"]), 0.05 * res.step_scale)
     np.testing.assert_allclose(json.loads(attrs["adapted_noise_step"]), 0.3 * res.step_scale)
-    plain = sampler.run_chains(post, x0, kp, 60, burn_in=0.5, seed=3)
+    plain = runner.run_chains(post, x0, kp, 60, burn_in=0.5, seed=3)
     assert "step_scale" not in build_inference_data(plain, post.spec, "regression").posterior.attrs
 
 
@@ -490,11 +495,11 @@ def test_per_chain_masks_match_each_chains_own_posterior_and_stay_zero() -> None
         own = MLPPosterior(spec, X, y, "regression", mask=np.flatnonzero(masks[k]))(x[k : k + 1])
         np.testing.assert_allclose(value.logdensity[k], own.logdensity[0], rtol=1e-12)
         np.testing.assert_allclose(value.grad[k], own.grad[0], rtol=1e-10, atol=1e-10)
-    params = sampler.kernel_params_for(batched, 0.05, 0.2)
+    params = mh.kernel_params_for(batched, 0.05, 0.2)
     assert params.scale.shape == (4, P + 1)
     assert np.all(params.scale[:, :P][masks] == 0) and np.all(params.scale[:, :P][~masks] > 0)
-    x0 = sampler.initial_positions(batched, 4, seed=3, init="prior")
-    result = sampler.run_chains(batched, x0, params, 400, burn_in=0.5, seed=3, adapt=True)
+    x0 = streams.initial_positions(batched, 4, seed=3, init="prior")
+    result = runner.run_chains(batched, x0, params, 400, burn_in=0.5, seed=3, adapt=True)
     theta = result.theta
     for k in range(4):
         assert np.all(theta[k][:, masks[k]] == 0.0)  # exactly 0 in every kept draw
@@ -512,9 +517,9 @@ def test_diagonal_metric_learns_the_scales_and_samples_the_target() -> None:
     within the estimate's Monte Carlo error, and the kept draws match N(mu, Sigma) within
     ESS-based error; the identity kernel at the same budget mixes far worse."""
     K = 8
-    params = sampler.kernel_params(4, 0.5, langevin_prob=1.0)
+    params = mh.kernel_params(4, 0.5, langevin_prob=1.0)
     kw = {"burn_in": 2000, "seed": 11, "adapt": True, "target_accept": 0.57}
-    res = sampler.run_chains(STRETCHED, np.zeros((K, 4)), params, 6000, metric="diagonal", **kw)
+    res = runner.run_chains(STRETCHED, np.zeros((K, 4)), params, 6000, metric="diagonal", **kw)
     true_var = np.diag(STRETCHED.cov)
     assert res.metric is not None and res.metric.shape == (K, 4)
     # the last window holds about 1,000 correlated draws: its variance is good to ~25%
@@ -526,7 +531,7 @@ def test_diagonal_metric_learns_the_scales_and_samples_the_target() -> None:
     np.testing.assert_allclose(np.asarray(res.params["drift"]), scale**2 / 2, rtol=1e-12)
     ess_metric = az.ess(az.convert_to_dataset(res.position)).to_array().values
     check_gaussian(res.position.reshape(-1, 4), STRETCHED.mu, STRETCHED.cov, ess_metric.min())
-    plain = sampler.run_chains(STRETCHED, np.zeros((K, 4)), params, 6000, **kw)
+    plain = runner.run_chains(STRETCHED, np.zeros((K, 4)), params, 6000, **kw)
     ess_plain = az.ess(az.convert_to_dataset(plain.position)).to_array().values
     assert ess_metric.min() > 5 * ess_plain.min(), (ess_metric, ess_plain)
 
@@ -534,11 +539,9 @@ def test_diagonal_metric_learns_the_scales_and_samples_the_target() -> None:
 def test_diagonal_metric_keeps_pruned_coordinates_and_eta_random_walk() -> None:
     post = _regression_posterior()
     pruned = MLPPosterior(post.spec, post.X, post.y, "regression", mask=[0, 3])
-    x0 = sampler.initial_positions(pruned, 2, seed=1)
-    kp = sampler.kernel_params_for(pruned, 0.05, 0.3)
-    res = sampler.run_chains(
-        pruned, x0, kp, 600, burn_in=300, seed=3, adapt=True, metric="diagonal"
-    )
+    x0 = streams.initial_positions(pruned, 2, seed=1)
+    kp = mh.kernel_params_for(pruned, 0.05, 0.3)
+    res = runner.run_chains(pruned, x0, kp, 600, burn_in=300, seed=3, adapt=True, metric="diagonal")
     scale, drift = np.asarray(res.params["scale"]), np.asarray(res.params["drift"])
     assert np.all(scale[:, [0, 3]] == 0) and np.all(res.position[:, :, [0, 3]] == 0)
     assert np.all(scale[:, pruned.eta_index] > 0) and np.all(drift[:, pruned.eta_index] == 0)
@@ -546,23 +549,23 @@ def test_diagonal_metric_keeps_pruned_coordinates_and_eta_random_walk() -> None:
 
 def test_diagonal_metric_resumes_exactly_and_is_validated(tmp_path) -> None:
     post = _regression_posterior()
-    x0 = sampler.initial_positions(post, 3, seed=1)
-    params = sampler.kernel_params_for(post, 0.2, 0.5)
+    x0 = streams.initial_positions(post, 3, seed=1)
+    params = mh.kernel_params_for(post, 0.2, 0.5)
     kw = {"burn_in": 200, "thin": 2, "seed": 5, "adapt": True, "metric": "diagonal"}
-    full = sampler.run_chains(post, x0, params, 400, **kw)
+    full = runner.run_chains(post, x0, params, 400, **kw)
 
-    def killer(p: sampler.Progress) -> None:
+    def killer(p: trace.Progress) -> None:
         if p.iteration == 130:  # inside a metric window
             raise Kill
 
     ck = tmp_path / "chain.ckpt.npz"
     with pytest.raises(Kill):
-        sampler.run_chains(
+        runner.run_chains(
             post, x0, params, 400, checkpoint=ck, checkpoint_every=20,
             progress=killer, progress_every_s=0.0, **kw,
         )  # fmt: skip
-    seen: list[sampler.Progress] = []
-    resumed = sampler.run_chains(
+    seen: list[trace.Progress] = []
+    resumed = runner.run_chains(
         post, x0, params, 400, checkpoint=ck, checkpoint_every=20,
         progress=seen.append, progress_every_s=0.0, **kw,
     )  # fmt: skip
@@ -571,14 +574,14 @@ def test_diagonal_metric_resumes_exactly_and_is_validated(tmp_path) -> None:
     np.testing.assert_array_equal(resumed.metric, full.metric)
     # an identity-metric checkpoint of the same run is not used
     seen.clear()
-    sampler.run_chains(
+    runner.run_chains(
         post, x0, params, 400, checkpoint=ck, progress=seen.append, progress_every_s=0.0,
         **{**kw, "metric": "identity"},
     )  # fmt: skip
     assert seen[0].iteration == 1
     with pytest.raises(ValueError, match="adapt=True"):
-        sampler.run_chains(post, x0, params, 40, metric="diagonal")
+        runner.run_chains(post, x0, params, 40, metric="diagonal")
     with pytest.raises(ValueError, match="too short"):
-        sampler.run_chains(post, x0, params, 40, burn_in=2, adapt=True, metric="diagonal")
+        runner.run_chains(post, x0, params, 40, burn_in=2, adapt=True, metric="diagonal")
     with pytest.raises(ValueError, match="identity or diagonal"):
-        sampler.run_chains(post, x0, params, 40, adapt=True, metric="dense")
+        runner.run_chains(post, x0, params, 40, adapt=True, metric="dense")

@@ -4,30 +4,35 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from bayesprune.likelihoods import build_posterior
+from bayesprune.likelihoods import PriorSettings, build_posterior
+from bayesprune.mcmc.settings import SamplerSettings
 from bayesprune.networks import MLPSpec
-from bayesprune.posterior import pooled_draws, sample_network
+from bayesprune.posterior import pooled_draws
+from bayesprune.sampling import sample_network
 from bayesprune.stages import assess_stage, masked_posterior
 
-PRIOR = {"sigma2": 25.0, "nu1": 2.0, "nu2": 0.1}
-SETTINGS = {
-    "samples": 120,
-    "burn_in": 0.5,
-    "thin": 1,
-    "chains": 2,
-    "step_size": 0.02,
-    "langevin_step": None,
-    "noise_step": 0.2,
-    "langevin_prob": 0.5,
-    "init": "prior",
-    "init_jitter": 0.01,
-    "checkpoint_every": 0,
-    "dtype": "float64",
-}
+PRIOR = PriorSettings(sigma2=25.0, nu1=2.0, nu2=0.1)
+SETTINGS = SamplerSettings.from_params(
+    {
+        "samples": 120,
+        "burn_in": 0.5,
+        "thin": 1,
+        "chains": 2,
+        "step_size": 0.02,
+        "langevin_step": None,
+        "noise_step": 0.2,
+        "langevin_prob": 0.5,
+        "init": "prior",
+        "init_jitter": 0.01,
+        "checkpoint_every": 0,
+        "dtype": "float64",
+    }
+)
 
 
 def _data(task: str, seed: int = 0):
@@ -74,7 +79,7 @@ def test_masked_posterior_has_the_masked_networks_log_densities(task):
 def test_a_checkpoint_of_another_target_is_not_resumed(tmp_path):
     spec = MLPSpec((3, 4, 1))
     X, y = _data("regression")
-    settings = {**SETTINGS, "checkpoint_every": 20}
+    settings = replace(SETTINGS, checkpoint_every=20)
     ck = tmp_path / "ck.pt"
 
     class Killed(Exception):
@@ -84,23 +89,23 @@ def test_a_checkpoint_of_another_target_is_not_resumed(tmp_path):
         if progress.iteration >= 60:
             raise Killed
 
-    from bayesprune import sampler
+    from bayesprune.mcmc import runner
 
-    original = sampler.run_chains
+    original = runner.run_chains
 
     def run_until_killed(*args, **kwargs):
         return original(*args, **{**kwargs, "progress": killer, "progress_every_s": 0.0})
 
     def killed_run(prior):
         """A run of ``prior`` killed after its first checkpoint."""
-        sampler.run_chains = run_until_killed
+        runner.run_chains = run_until_killed
         try:
             with pytest.raises(Killed):
                 sample_network(
                     spec, "regression", X, y, prior=prior, settings=settings, seed=3, checkpoint=ck
                 )
         finally:
-            sampler.run_chains = original
+            runner.run_chains = original
 
     killed_run(PRIOR)
     assert ck.exists()
@@ -113,7 +118,7 @@ def test_a_checkpoint_of_another_target_is_not_resumed(tmp_path):
     # Another prior (same start, kernel, seed): the old checkpoint must not be resumed.
     ck.unlink()
     killed_run(PRIOR)
-    other = {**PRIOR, "sigma2": 1.0}
+    other = replace(PRIOR, sigma2=1.0)
     after = sample_network(
         spec, "regression", X, y, prior=other, settings=settings, seed=3, checkpoint=ck
     )
@@ -129,8 +134,10 @@ import subprocess
 import sys
 
 import numpy as np
+from bayesprune.likelihoods import PriorSettings
+from bayesprune.mcmc.settings import SamplerSettings
 from bayesprune.networks import MLPSpec
-from bayesprune.posterior import sample_network
+from bayesprune.sampling import sample_network
 from bayesprune.stages import assess_stage
 rng = np.random.default_rng(0)
 X, y = rng.normal(size=(40, 3)), rng.normal(size=40)

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from bayesprune.ablation import plot_effects
+from bayesprune.ablation_tables import plot_effects
 from bayesprune.io import logged
 
 with logged(snakemake.log[0]):

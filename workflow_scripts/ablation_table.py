@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from bayesprune.ablation import effects, markdown_report, summarise
+from bayesprune.ablation_tables import effects, markdown_report, summarise
 from bayesprune.io import logged, write_csv, write_text
 
 with logged(snakemake.log[0]) as log:

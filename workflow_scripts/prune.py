@@ -6,6 +6,7 @@ from threadpoolctl import threadpool_limits
 from bayesprune.data import load_split
 from bayesprune.evaluation import evaluation_split
 from bayesprune.io import logged, write_json
+from bayesprune.likelihoods import PriorSettings
 from bayesprune.posterior import load_posterior, network_of, save_posterior, with_observations
 from bayesprune.stages import prune_runs, write_stage
 
@@ -26,7 +27,7 @@ with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
         rate=rate,
         scope=p["scope"],
         include_biases=p["include_biases"],
-        prior=snakemake.params.prior,
+        prior=PriorSettings.from_params(snakemake.params.prior),
         seed=snakemake.params.seed,
         n_function_points=snakemake.params.diagnostics["function_points"],
         rnd=p["rnd"],

@@ -5,8 +5,11 @@ from threadpoolctl import threadpool_limits
 
 from bayesprune.data import load_split
 from bayesprune.evaluation import evaluation_split
-from bayesprune.io import logged, read_json
-from bayesprune.posterior import load_posterior, network_of, sample_network, with_observations
+from bayesprune.io import config_digest, logged, read_json
+from bayesprune.likelihoods import PriorSettings
+from bayesprune.mcmc.settings import SamplerSettings
+from bayesprune.posterior import load_posterior, network_of, with_observations
+from bayesprune.sampling import sample_network
 from bayesprune.stages import assess_resampled, resample_starts, write_sampled_stage
 
 with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
@@ -35,8 +38,8 @@ with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
         meta["task"],
         arrays["X_train"],
         arrays["y_train"],
-        prior=snakemake.params.prior,
-        settings=settings,
+        prior=PriorSettings.from_params(snakemake.params.prior),
+        settings=SamplerSettings.from_params(settings),
         seed=seed,
         theta_start=theta0,
         tau2_start=tau2_0,
@@ -44,6 +47,9 @@ with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
         checkpoint=snakemake.params.checkpoint,
         logger=log,
         likelihood=snakemake.params.likelihood,
+        config_digest=config_digest(
+            {"prior": snakemake.params.prior, "settings": settings, "seed": seed}
+        ),
         extra_attrs={
             "dataset": snakemake.wildcards.dataset,
             "replicate": int(snakemake.wildcards.rep),

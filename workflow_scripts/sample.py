@@ -4,9 +4,12 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from bayesprune.data import load_split
-from bayesprune.io import load_npz, logged
+from bayesprune.io import config_digest, load_npz, logged
+from bayesprune.likelihoods import PriorSettings
+from bayesprune.mcmc.settings import SamplerSettings
 from bayesprune.networks import MLPSpec
-from bayesprune.posterior import sample_network, with_observations
+from bayesprune.posterior import with_observations
+from bayesprune.sampling import sample_network
 from bayesprune.stages import assess_full, write_sampled_stage
 
 with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
@@ -20,14 +23,17 @@ with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
         meta["task"],
         arrays["X_train"],
         arrays["y_train"],
-        prior=snakemake.params.prior,
-        settings=snakemake.params.sampler,
+        prior=PriorSettings.from_params(snakemake.params.prior),
+        settings=SamplerSettings.from_params(snakemake.params.sampler),
         seed=seed,
         theta_start=model["theta"],
         tau2_start=None if np.isnan(noise_var) else noise_var,
         checkpoint=snakemake.params.checkpoint,
         logger=log,
         likelihood=snakemake.params.likelihood,
+        config_digest=config_digest(
+            {"prior": snakemake.params.prior, "settings": snakemake.params.sampler, "seed": seed}
+        ),
         extra_attrs={
             "dataset": snakemake.wildcards.dataset,
             "replicate": int(snakemake.wildcards.rep),

@@ -1,12 +1,16 @@
 """Adaptation of the MH kernel during burn-in: the step factor and the diagonal metric.
 
-Two pieces, each a small state with pure updates, used by :func:`bayesprune.sampler.run_chains`
-during burn-in only (after burn-in the kernel is frozen, so every kept draw comes from one
-fixed, valid MH kernel):
+Two pieces, each a small state with pure updates, used by :func:`bayesprune.mcmc.runner.
+run_chains` during burn-in only (after burn-in the kernel is frozen, so every kept draw comes
+from one fixed, valid MH kernel):
 
-* :class:`DualAveraging`: one multiplicative factor ``f`` per chain on its whole kernel,
-  tuned towards a target acceptance probability (Hoffman & Gelman 2014, Alg. 5).
-* :class:`MetricAdaptation`: a diagonal preconditioner per chain (Stan's windowed scheme):
+* :class:`DualAveraging` (its settings) with :class:`DualAveragingState` (``init`` /
+  ``update`` / ``final``, after BlackJAX's ``adaptation/step_size.py``): one multiplicative
+  factor ``f`` per chain on its whole kernel (``Kernel.scaled``), tuned towards a target
+  acceptance probability (Hoffman & Gelman 2014, Alg. 5) driven by the chain's MH acceptance
+  probability ``min(1, ratio)`` (:func:`accept_prob`). One factor per chain keeps chain ``k``
+  independent of ``K``. After burn-in each factor is frozen at its average (``final``).
+* :class:`MetricAdaptation` with :class:`MetricState`: a diagonal preconditioner per chain (Stan's windowed scheme):
   after an initial buffer, the chain's draws in doubling windows give a per-coordinate
   variance estimate ``v_i``; at each window's end the proposal scale of coordinate ``i``
   becomes proportional to ``sqrt(v_i)`` (:func:`metric_kernel`; the drift step keeps its
@@ -19,9 +23,13 @@ fixed, valid MH kernel):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from bayesprune.mcmc.kernel import Info, KernelParams
 
 
 @dataclass(frozen=True)
@@ -55,16 +63,54 @@ class DualAveraging:
     def to_list(self) -> list[float]:
         return [self.target_accept, self.gamma, self.t0, self.kappa, self.mu, self.max_log]
 
-    def update(
-        self, t: int, alpha: np.ndarray, h_bar: np.ndarray, x_bar: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Step ``t`` (1-based): new ``(x, h_bar, x_bar)`` (pure)."""
+    def init(self, n_chains: int) -> DualAveragingState:
+        """Every chain at ``log f = 0`` (the configured step), counting from iteration 0."""
+        zeros = np.zeros(n_chains)
+        return DualAveragingState(zeros, zeros, zeros, 0)
+
+    def update(self, state: DualAveragingState, done: int, alpha: np.ndarray) -> DualAveragingState:
+        """The state after iteration ``done`` (1-based count of iterations run) with acceptance
+        probabilities ``alpha`` (K,): adaptation step ``t = done - state.start`` (pure)."""
+        t = done - state.start
         w = 1.0 / (t + self.t0)
-        h_bar = (1.0 - w) * h_bar + w * (self.target_accept - alpha)
+        h_bar = (1.0 - w) * state.h_bar + w * (self.target_accept - alpha)
         x = np.clip(self.mu - math.sqrt(t) / self.gamma * h_bar, -self.max_log, self.max_log)
         eta = t ** (-self.kappa)
-        x_bar = eta * x + (1.0 - eta) * x_bar
-        return x, h_bar, x_bar
+        x_bar = eta * x + (1.0 - eta) * state.x_bar
+        return DualAveragingState(x, h_bar, x_bar, state.start)
+
+    @staticmethod
+    def final(state: DualAveragingState) -> DualAveragingState:
+        """The state frozen at the averaged factor (``x = x_bar``), used after burn-in."""
+        return replace(state, x=state.x_bar.copy())
+
+    @staticmethod
+    def restart(state: DualAveragingState, done: int) -> DualAveragingState:
+        """Start over from ``log f = 0`` after iteration ``done`` (a new metric window)."""
+        zeros = np.zeros(state.x.shape[0])
+        return DualAveragingState(zeros, zeros, zeros, done)
+
+
+@dataclass(frozen=True)
+class DualAveragingState:
+    """Per chain ``(K,)``: ``x = log f`` in use, ``h_bar``, the average ``x_bar``; ``start``
+    the iteration at which the averaging last (re)started."""
+
+    x: np.ndarray
+    h_bar: np.ndarray
+    x_bar: np.ndarray
+    start: int
+
+    @property
+    def factor(self) -> np.ndarray:
+        """The factor ``f = exp(x)`` (K,)."""
+        return np.exp(self.x)
+
+
+def accept_prob(info: Info) -> np.ndarray:
+    """MH acceptance probability ``min(1, ratio)`` of each chain's step (0 where diverging)."""
+    lar = np.nan_to_num(info.log_accept_ratio, nan=-np.inf)
+    return np.exp(np.minimum(lar, 0.0))
 
 
 @dataclass(frozen=True)
@@ -155,3 +201,52 @@ def metric_kernel(
     ratio = np.zeros_like(out)
     ratio[moving] = base_drift[moving] / base_scale[moving] ** 2
     return out, ratio * out**2
+
+
+@dataclass(frozen=True)
+class MetricState:
+    """The diagonal metric's adaptation of ``K`` chains: the kernel it preconditions
+    (``base``: the configured kernel until the first window ends), the running moments of the
+    current window and the last window's variances (None before the first)."""
+
+    base: KernelParams
+    welford: Welford
+    variance: np.ndarray | None = None
+
+    @staticmethod
+    def init(params: KernelParams, n_chains: int) -> MetricState:
+        """Before any window, of the configured kernel ``params``."""
+        from bayesprune.mcmc.kernel import KernelParams
+
+        K, d = n_chains, params.dim
+        base = KernelParams(
+            np.array(np.broadcast_to(params.scale, (K, d))),
+            np.array(np.broadcast_to(params.drift, (K, d))),
+            params.langevin_prob,
+        )
+        return MetricState(base, Welford.init(K, d))
+
+    def update(
+        self,
+        windows: MetricAdaptation,
+        done: int,
+        position: np.ndarray,
+        params: KernelParams,
+        factor: np.ndarray,
+    ) -> tuple[MetricState, bool]:
+        """The state after iteration ``done`` at ``position`` (K, d), and whether a window
+        ended (then ``base`` is ``params`` preconditioned by its variances at the scales in
+        use, ``base`` times ``factor``, and the caller restarts the dual averaging)."""
+        from bayesprune.mcmc.kernel import KernelParams
+
+        ends = windows.window_ends()
+        welford = self.welford
+        if windows.window_start(ends[0]) < done <= ends[-1]:
+            welford = welford.update(position)
+        if done not in ends:
+            return replace(self, welford=welford), False
+        variance = welford.variance()
+        in_use = self.base.scaled(factor).scale
+        scale, drift = metric_kernel(params.scale, params.drift, in_use, variance)
+        base = KernelParams(scale, drift, params.langevin_prob)
+        return MetricState(base, Welford.init(*position.shape), variance), True
