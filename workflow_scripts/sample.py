@@ -3,7 +3,7 @@
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from bayesprune.data import load_split
+from bayesprune.data.splits import load_split
 from bayesprune.io import load_npz, logged
 from bayesprune.networks import MLPSpec
 from bayesprune.posterior import sample_network, with_observations
