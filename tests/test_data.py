@@ -22,7 +22,7 @@ from bayesprune.data.entry import DEFAULTS, FILE_ROLES, resolve_entry
 from bayesprune.data.errors import DataError
 from bayesprune.data.raw import RawDataset
 from bayesprune.data.reader_sklearn import SKLEARN_DATASETS
-from bayesprune.data.readers import read_dataset
+from bayesprune.data.readers import READERS, read_dataset
 from bayesprune.data.splits import load_split, prepare_split, save_split
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
@@ -485,6 +485,8 @@ def test_schema_defaults_match_package_defaults() -> None:
     assert schema["$defs"]["source"]["properties"]["name"]["enum"] == list(SKLEARN_DATASETS)
     roles = schema["$defs"]["source"]["properties"]["files"]["propertyNames"]["enum"]
     assert roles == list(FILE_ROLES)
+    # every reader.kind the schema allows has its reader, and no reader is unreachable
+    assert set(defs["reader"]["properties"]["kind"]["enum"]) == set(READERS)
 
 
 def test_configs_validate_against_dataset_schema(

@@ -24,7 +24,7 @@ def loo_figure(table: pd.DataFrame, title: str | None = None) -> Figure:
     """PSIS-LOO ELPD (training set) and test log predictive density per observation, by
     pruning rate, criterion and stage, with the full posterior as the reference band.
 
-    Every row of ``table`` (columns of :func:`score_table`: ``stage``, ``criterion``,
+    Every row of ``table`` (columns of :func:`bayesprune.model_comparison.score_table`: ``stage``, ``criterion``,
     ``rate`` and the scores) is one run; points are means over runs (replicates, and chains
     where present), bars their min-max range (one run: +-1 SE). A cross marks a mean over
     runs of which some have Pareto k above ``good_k`` (LOO unreliable there). Runs where PSIS
