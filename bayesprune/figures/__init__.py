@@ -13,8 +13,9 @@ read by :mod:`bayesprune.loaders`), and :func:`.style.save_figure` writes one at
 - shared: :mod:`.style` (colours, seaborn style, fixed-size figure, atomic PNG); names and
   order of stages, criteria and methods in :mod:`bayesprune.labels`.
 
-A new figure is one function here (in the module of its method and concern, or a new one)
-and one rule in ``rules/report.smk`` whose script calls it and saves it.
+A new figure is one function here (in the module of its method and concern, or a new one);
+in the workflow, a rule in ``rules/report.smk`` (with its caption under ``report/``) whose
+script reads the inputs with :mod:`bayesprune.loaders`, calls the function and saves it.
 
 Conventions shared by all method-A figures:
 
