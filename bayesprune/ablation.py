@@ -245,7 +245,7 @@ def build_grid(cfg: dict[str, Any], load_other: Callable[[str], dict[str, Any]])
 
 # ---------------------------------------------------------------------------- the jobs
 def _split(name: str, entry: dict[str, Any], raw: Any, rep: int) -> tuple[dict, dict]:
-    from bayesprune.data import prepare_split
+    from bayesprune.data.splits import prepare_split
 
     return prepare_split(name, entry, raw, rep)
 
@@ -260,7 +260,7 @@ def run_full(
     name: str, raw: Any, settings: dict[str, Any], replicates: int, logger: Any = None
 ) -> dict[str, np.ndarray]:
     """Sample the full posterior of every replicate of dataset ``name`` (``raw``: its
-    :class:`bayesprune.data.RawDataset`) with a cell's :meth:`Cell.full_settings`.
+    :class:`bayesprune.data.raw.RawDataset`) with a cell's :meth:`Cell.full_settings`.
 
     Returns arrays ``theta{r}`` ``(chains, draws, P)``, ``tau2{r}`` (regression),
     ``acceptance{r}`` and ``seconds{r}``. A chain that never moved is kept (its acceptance

@@ -166,7 +166,9 @@ def _samples_needed(settings: dict[str, Any]) -> int:
 
 def _check_entries(cfg: dict[str, Any]) -> None:
     """What the package checks in a dataset entry beyond the schema, before any job runs."""
-    from bayesprune.data import DataError, check_sklearn_task, resolve_entry
+    from bayesprune.data.entry import resolve_entry
+    from bayesprune.data.errors import DataError
+    from bayesprune.data.reader_sklearn import check_sklearn_task
 
     for name, entry in cfg["datasets"].items():
         try:

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .io import read_json, read_output
+from .labels import ordered_methods, rate_text, task_of
 from .layout import keys_of
 
 
@@ -230,3 +231,103 @@ def pruning_table(
     )
     cols = PRUNING_KEYS + [c for c in table.columns if c not in PRUNING_KEYS]
     return table[cols].reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------- headline tables
+HEADLINE_A_COLUMNS = [
+    "unpruned",
+    "full",
+    "pruned",
+    "resampled",
+    "resampled (predictive)",
+    "kept params",
+]
+
+
+def headline_method_a(table: pd.DataFrame, unpruned: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Method A headline: per dataset, criterion and rate, mean ± std across runs (every run
+    of every replicate: one chain each under ``pruning.unit: chain``).
+
+    ``table``: ``pruning.csv``; ``unpruned``: ``unpruned.csv``. Test error is the paper's
+    (network at the masked posterior mean): RMSE on the modelled scale for regression,
+    accuracy in % for classification; ``resampled (predictive)`` is the posterior predictive
+    mean after resampling; ``kept params`` counts the pruned network's weights and biases.
+    """
+    rows = []
+    for dataset, dsub in table.groupby("dataset", sort=False):
+        task = task_of(dsub)
+        metric = "test RMSE" if task == "regression" else "test accuracy (%)"
+        factor = 1.0 if task == "regression" else 100.0
+        col = "rmse_test" if task == "regression" else "acc_test"
+        full = dsub[dsub["stage"] == "full"].set_index(["rep", "run"])
+        unp = None
+        if unpruned is not None and len(unpruned) and f"point_{col}" in unpruned.columns:
+            unp = unpruned[unpruned["dataset"] == dataset].set_index("rep")
+        stages = dsub[dsub["stage"] != "full"]
+        keys = ["criterion", "rate", "rep", "run"]
+        for (crit, rate, rep, run), grp in stages.groupby(keys, sort=False):
+            row = {
+                "dataset": dataset,
+                "metric": metric,
+                "criterion": crit,
+                "rate": float(rate),
+                "rep": rep,
+                "run": run,
+            }
+            row["unpruned"] = (
+                factor * unp.loc[rep, f"point_{col}"]
+                if unp is not None and rep in unp.index
+                else np.nan
+            )
+            row["full"] = (
+                factor * full.loc[(rep, run), f"point_{col}"]
+                if (rep, run) in full.index
+                else np.nan
+            )
+            rows.append(row | _headline_stages(grp.set_index("stage"), col, factor))
+    wide = pd.DataFrame(rows)
+    if wide.empty:
+        return wide
+    keys = ["dataset", "metric", "criterion", "rate"]
+    out = mean_pm(wide, keys, HEADLINE_A_COLUMNS, digits=4)
+    out["of"] = pd.array(  # a count: printed "266", not "266.0"
+        wide.groupby(keys, sort=False)["of"].first().round().to_numpy(), dtype="Int64"
+    )
+    out["rate"] = out["rate"].map(rate_text)
+    return out.rename(columns={"rate": "removed", "of": "total params"})
+
+
+def _headline_stages(by_stage: pd.DataFrame, col: str, factor: float) -> dict[str, float]:
+    """One run's pruned and resampled test error (``col`` x ``factor``) and network size."""
+    row = {}
+    for stage in ("pruned", "resampled"):
+        row[stage] = (
+            factor * by_stage.loc[stage, f"point_{col}"] if stage in by_stage.index else np.nan
+        )
+    row["resampled (predictive)"] = (
+        factor * by_stage.loc["resampled", f"predictive_{col}"]
+        if "resampled" in by_stage.index
+        else np.nan
+    )
+    kept = by_stage.get("size_n_kept")
+    row["kept params"] = float(kept.iloc[0]) if kept is not None else np.nan
+    total = by_stage.get("size_n_params")
+    row["of"] = float(total.iloc[0]) if total is not None else np.nan
+    return row
+
+
+def headline_method_b(finals: pd.DataFrame) -> pd.DataFrame:
+    """Method B headline: per dataset and method, final test accuracy (%), sparsity (%) and
+    kept parameters, mean ± std across replicates; accepted pruning steps (mean)."""
+    frame = finals.copy()
+    frame["test accuracy (%)"] = 100 * frame["test_acc"].astype(float)
+    frame["sparsity (%)"] = 100 * frame["sparsity"].astype(float)
+    frame["kept params"] = frame["kept_params"].astype(float)
+    cols = ["test accuracy (%)", "sparsity (%)", "kept params"]
+    if "accepted_steps" in frame.columns:
+        frame["accepted steps"] = frame["accepted_steps"].astype(float)
+        cols.append("accepted steps")
+    frame["method"] = pd.Categorical(frame["method"], ordered_methods(frame), ordered=True)
+    frame = frame.sort_values(["dataset", "method"])
+    frame["method"] = frame["method"].astype(str)
+    return mean_pm(frame, ["dataset", "method"], cols, digits=4)

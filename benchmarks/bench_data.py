@@ -3,8 +3,8 @@
 The dataset entry, the mirror and method A's prior come from a config file (default
 ``config/paper.yaml``); the raw files are fetched (verified by sha256) into ``data/raw`` from
 the config's mirror (``../shared/datasets`` beside the repository), parsed with
-:func:`bayesprune.data.read_dataset` and split and scaled with
-:func:`bayesprune.data.prepare_split` -- the same calls as ``workflow_scripts/prepare.py``, so
+:func:`bayesprune.data.readers.read_dataset` and split and scaled with
+:func:`bayesprune.data.splits.prepare_split` -- the same calls as ``workflow_scripts/prepare.py``, so
 the rows are those of the workflow's ``data/processed/<dataset>/rep<r>.npz``.
 """
 
@@ -45,7 +45,9 @@ def load_split(
 ) -> Split:
     """Replicate ``replicate`` of dataset ``name`` from ``config`` (its mirror unless given)."""
     from bayesprune.config import load_config_file
-    from bayesprune.data import fetch_dataset, prepare_split, read_dataset
+    from bayesprune.data.download import fetch_dataset
+    from bayesprune.data.readers import read_dataset
+    from bayesprune.data.splits import prepare_split
 
     cfg = load_config_file(config)
     entry = cfg["datasets"][name]

@@ -10,7 +10,8 @@ from smk import SHARED, snakemake
 
 from bayesprune import ablation, ablation_tables, authors
 from bayesprune.config import ConfigError, load_config_file, validate_config
-from bayesprune.data import prepare_split, read_dataset
+from bayesprune.data.readers import read_dataset
+from bayesprune.data.splits import prepare_split
 from bayesprune.evaluation import evaluation_split
 from bayesprune.networks import MLPSpec
 from bayesprune.pruning import criterion_scores, make_mask

@@ -34,9 +34,13 @@ import pytest
 import yaml
 from smk import ROOT, snakemake, tiny_args
 
-from bayesprune import data
 from bayesprune.config import ConfigError, validate_config
-from bayesprune.data import DataError, DataFormatError, prepare_split, read_dataset
+from bayesprune.data.download import fetch
+from bayesprune.data.entry import resolve_entry
+from bayesprune.data.errors import DataError, DataFormatError
+from bayesprune.data.raw import RawDataset
+from bayesprune.data.readers import read_dataset
+from bayesprune.data.splits import prepare_split
 from bayesprune.io import (
     UnreadableFileError,
     atomic_path,
@@ -126,7 +130,7 @@ def test_split_whose_scaler_overflows_is_refused() -> None:
     rng = np.random.default_rng(0)
     X = rng.normal(size=(20, 2)).astype(np.float32)
     y = np.where(np.arange(20) % 2 == 0, 1e300, -1e300)
-    raw = data.RawDataset("huge", "regression", X, y, ["a", "b"], [])
+    raw = RawDataset("huge", "regression", X, y, ["a", "b"], [])
     entry = {
         "task": "regression",
         "source": {"kind": "sklearn", "name": "diabetes"},
@@ -234,7 +238,7 @@ def test_url_path_climbing_out_of_data_raw_is_rejected_by_the_config(bad: str) -
     _config_error(cfg, "datasets.iris.source.files.data.path")
     entry = copy.deepcopy(cfg["datasets"]["iris"])
     with pytest.raises(DataError, match="must be relative and stay inside"):
-        data.resolve_entry("iris", entry)
+        resolve_entry("iris", entry)
 
 
 def test_url_path_climbing_out_stops_the_workflow_before_any_job(tmp_path) -> None:
@@ -374,7 +378,7 @@ def test_kill_during_download_leaves_nothing_after_the_next_fetch(tmp_path) -> N
     with _server({"slow.bin": payload}, stall=release) as base:
         raw_dir = tmp_path / "raw"
         code = (
-            "import sys\nfrom bayesprune.data import fetch\n"
+            "import sys\nfrom bayesprune.data.download import fetch\n"
             "fetch({'url': sys.argv[1], 'sha256': sys.argv[2], 'path': 'slow.bin'}, sys.argv[3],"
             " retries=0, dataset='slowset', role='data')\n"
         )
@@ -394,7 +398,7 @@ def test_kill_during_download_leaves_nothing_after_the_next_fetch(tmp_path) -> N
             child.wait(timeout=30)
         assert child.returncode == -signal.SIGKILL and temps[0].exists()
         release.set()
-        got = data.fetch({"url": f"{base}/slow.bin", "sha256": sha, "path": "slow.bin"}, raw_dir)
+        got = fetch({"url": f"{base}/slow.bin", "sha256": sha, "path": "slow.bin"}, raw_dir)
     assert got.read_bytes() == payload
     assert sorted(p.name for p in raw_dir.iterdir()) == ["slow.bin"]
 
@@ -483,7 +487,7 @@ def test_duplicated_column_names_are_an_error(tmp_path) -> None:
     _config_error(cfg, "datasets.iris.reader.names")
     entry = _csv_entry(path, names=["s", "s", "p", "kind"])
     with pytest.raises(DataError, match="reader.names repeats 's'"):
-        data.resolve_entry("dup", entry)
+        resolve_entry("dup", entry)
 
 
 @contextlib.contextmanager

@@ -17,9 +17,14 @@ import yaml
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from bayesprune import data
 from bayesprune.config import SCHEMA_DIR
-from bayesprune.data import DataError, prepare_split, read_dataset
+from bayesprune.data.download import fetch_dataset
+from bayesprune.data.entry import DEFAULTS, FILE_ROLES, resolve_entry
+from bayesprune.data.errors import DataError
+from bayesprune.data.raw import RawDataset
+from bayesprune.data.reader_sklearn import SKLEARN_DATASETS
+from bayesprune.data.readers import READERS, read_dataset
+from bayesprune.data.splits import load_split, prepare_split, save_split
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 
@@ -60,7 +65,7 @@ def _mirror_files(entry: dict[str, Any], datasets_dir: Path) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def raw_part_a(paper_config: dict[str, Any], data_zip: Path) -> dict[str, data.RawDataset]:
+def raw_part_a(paper_config: dict[str, Any], data_zip: Path) -> dict[str, RawDataset]:
     return {
         name: read_dataset(name, _entry(paper_config, name), {"data": data_zip})
         for name in PART_A_ROWS
@@ -72,7 +77,7 @@ def raw_part_a(paper_config: dict[str, Any], data_zip: Path) -> dict[str, data.R
 
 @pytest.mark.parametrize("name", sorted(PART_A_ROWS))
 def test_part_a_readers_on_real_files(
-    name: str, raw_part_a: dict[str, data.RawDataset], data_zip: Path
+    name: str, raw_part_a: dict[str, RawDataset], data_zip: Path
 ) -> None:
     raw = raw_part_a[name]
     assert raw.X.shape == PART_A_ROWS[name]
@@ -88,7 +93,7 @@ def test_part_a_readers_on_real_files(
         assert raw.task == "regression" and np.isfinite(raw.y).all()
 
 
-def test_real_file_details(raw_part_a: dict[str, data.RawDataset], data_zip: Path) -> None:
+def test_real_file_details(raw_part_a: dict[str, RawDataset], data_zip: Path) -> None:
     # Lazer windows reproduce the authors' Lazer_processed.csv row for row.
     with zipfile.ZipFile(data_zip) as zf:
         text = zf.read("data/Lazer/Lazer_processed.csv").decode()
@@ -343,15 +348,15 @@ def test_cr_only_line_endings_and_header(tmp_path: Path) -> None:
 # ------------------------------------------------------------------------- split + scaling
 
 
-def _toy(n: int = 200, task: str = "classification") -> data.RawDataset:
+def _toy(n: int = 200, task: str = "classification") -> RawDataset:
     rng = np.random.default_rng(3)
     X = rng.normal(5.0, 3.0, size=(n, 3)).astype(np.float32)
     X[:, 2] = 7.0  # a constant column
     if task == "classification":
         y = np.r_[np.zeros(n - n // 5, dtype=np.int64), np.ones(n // 5, dtype=np.int64)]
-        return data.RawDataset("toy", task, X, y, ["a", "b", "c"], ["neg", "pos"])
+        return RawDataset("toy", task, X, y, ["a", "b", "c"], ["neg", "pos"])
     y = rng.uniform(10, 20, size=n)
-    return data.RawDataset("toy", task, X, y, ["a", "b", "c"], [])
+    return RawDataset("toy", task, X, y, ["a", "b", "c"], [])
 
 
 def _toy_entry(task: str = "classification", **split: Any) -> dict[str, Any]:
@@ -381,7 +386,7 @@ def test_scalers_fitted_on_training_rows_only() -> None:
     ts = meta["target_scaler"]
     assert ts["kind"] == "minmax"
     assert arrays["y_train"].min() == 0.0 and arrays["y_train"].max() == 1.0
-    y_back = data.inverse_target(arrays["y_train"], ts)
+    y_back = arrays["y_train"].astype(np.float64) * ts["scale"][0] + ts["center"][0]
     assert y_back.min() == pytest.approx(ts["center"][0], rel=1e-6)
     assert set(np.round(y_back, 3)) <= set(np.round(raw.y, 3))
     assert meta["n_outputs"] == 1 and meta["n_features"] == 3 and meta["class_names"] == []
@@ -428,8 +433,8 @@ def test_minmax_features_and_unsplittable_classes() -> None:
 def test_save_and_load_split(tmp_path: Path) -> None:
     arrays, meta = prepare_split("toy", _toy_entry(), _toy(), 0)
     npz, js = tmp_path / "toy" / "rep0.npz", tmp_path / "toy" / "rep0.json"
-    data.save_split(npz, js, arrays, meta)
-    back, meta_back = data.load_split(npz, js)
+    save_split(npz, js, arrays, meta)
+    back, meta_back = load_split(npz, js)
     assert meta_back == meta
     for k in arrays:
         np.testing.assert_array_equal(back[k], arrays[k])
@@ -444,8 +449,8 @@ def test_paper_datasets_end_to_end(
     raw_dir = tmp_path / "raw"
     for name in PART_A_ROWS:
         entry = _entry(paper_config, name)
-        files = data.fetch_dataset(name, entry, raw_dir, mirror=shared_datasets, retries=0)
-        assert files == data.raw_file_paths(name, entry, raw_dir)
+        files = fetch_dataset(name, entry, raw_dir, mirror=shared_datasets, retries=0)
+        assert files == {"data": raw_dir / entry["source"]["files"]["data"]["path"]}
         raw = read_dataset(name, entry, files)
         arrays, meta = prepare_split(name, entry, raw, entry["split"]["replicates"] - 1)
         n = PART_A_ROWS[name][0]
@@ -477,10 +482,12 @@ def test_schema_defaults_match_package_defaults() -> None:
     schema = yaml.safe_load((SCHEMA_DIR / "dataset.schema.yaml").read_text())
     defs = schema["$defs"]
     for section in ("reader", "preprocessing", "split", "network"):
-        assert _schema_defaults(defs[section]) == data.DEFAULTS[section], section
-    assert schema["$defs"]["source"]["properties"]["name"]["enum"] == list(data.SKLEARN_DATASETS)
+        assert _schema_defaults(defs[section]) == DEFAULTS[section], section
+    assert schema["$defs"]["source"]["properties"]["name"]["enum"] == list(SKLEARN_DATASETS)
     roles = schema["$defs"]["source"]["properties"]["files"]["propertyNames"]["enum"]
-    assert roles == list(data.FILE_ROLES)
+    assert roles == list(FILE_ROLES)
+    # every reader.kind the schema allows has its reader, and no reader is unreachable
+    assert set(defs["reader"]["properties"]["kind"]["enum"]) == set(READERS)
 
 
 def test_configs_validate_against_dataset_schema(
@@ -491,7 +498,7 @@ def test_configs_validate_against_dataset_schema(
         for name, entry in cfg["datasets"].items():
             errors = [e.message for e in validator.iter_errors(entry)]
             assert not errors, (name, errors)
-            data.resolve_entry(name, entry)
+            resolve_entry(name, entry)
     assert set(PART_A_ROWS) | {"mnist", "fashion_mnist", "cifar10", "mnist_test"} == set(
         paper_config["datasets"]
     )
@@ -513,4 +520,4 @@ def test_schema_rejects_bad_entries(paper_config: dict[str, Any]) -> None:
     for bad in (no_sha, extra, bad_role, sk_no_name, bad_enum):
         assert list(validator.iter_errors(bad)), bad
     with pytest.raises(DataError, match="without a sha256"):
-        data.resolve_entry("iris", no_sha)
+        resolve_entry("iris", no_sha)

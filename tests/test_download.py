@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from bayesprune.data import ChecksumError, DataError, DownloadError, fetch, fetch_dataset
+from bayesprune.data.download import fetch, fetch_dataset
+from bayesprune.data.errors import ChecksumError, DataError, DownloadError
 
 PAYLOAD = b"0123456789abcdef" * 1000
 SHA = hashlib.sha256(PAYLOAD).hexdigest()

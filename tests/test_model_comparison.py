@@ -11,14 +11,14 @@ import pytest
 matplotlib.use("Agg")
 
 from bayesprune import posterior as pst  # noqa: E402
+from bayesprune.figures.loo import loo_figure  # noqa: E402
 from bayesprune.likelihoods import PriorSettings, build_posterior  # noqa: E402
 from bayesprune.mcmc import kernel as mh  # noqa: E402
-from bayesprune.mcmc import runner, streams
+from bayesprune.mcmc import runner, streams  # noqa: E402
 from bayesprune.model_comparison import (  # noqa: E402
     LOO_COLUMNS,
     compare_stages,
     heldout_lpd,
-    loo_figure,
     score_table,
     stage_scores,
     table_markdown,
@@ -199,7 +199,7 @@ def test_loo_figure_draws_the_full_reference_and_every_stage(tmp_path):
     lowest = min(min(ln.get_ydata()) for ln in fig2.axes[0].get_lines() if len(ln.get_ydata()))
     assert lowest > -2000.0 / 90
     matplotlib.pyplot.close(fig2)
-    from bayesprune.plots import save_figure
+    from bayesprune.figures.style import save_figure
 
     save_figure(fig, tmp_path / "loo.png")
     assert (tmp_path / "loo.png").stat().st_size > 20_000

@@ -11,7 +11,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bayesprune import plots
+from bayesprune.baselines import random_forest_probs
+from bayesprune.figures.classification import reliability_figure, roc_figure
+from bayesprune.figures.convergence import diagnostics_figure, parameter_density_figure
+from bayesprune.figures.curves import pruning_curves_figure
+from bayesprune.figures.predictions import predicted_vs_actual_figure
+from bayesprune.figures.stage_bars import stage_bars_figure
+from bayesprune.figures.style import DPI, save_figure
+from bayesprune.figures.traces import trace_rank_figure
+from bayesprune.report_html import table_html
+from bayesprune.tables import headline_method_a
 
 CRITERIA = ["stn", "rnd"]
 RATES = [0.25, 0.5]
@@ -169,8 +178,8 @@ def _classification() -> tuple[np.ndarray, dict[str, np.ndarray]]:
 
 
 def _check_png(fig, path: Path) -> None:
-    expected = tuple(round(v * plots.DPI) for v in fig.get_size_inches()[::-1])
-    plots.save_figure(fig, path)
+    expected = tuple(round(v * DPI) for v in fig.get_size_inches()[::-1])
+    save_figure(fig, path)
     assert path.stat().st_size > 10_000
     image = mpimg.imread(path)
     assert image.shape[:2] == expected
@@ -190,19 +199,19 @@ def _figures() -> dict[str, object]:
     chains = {f"layer0.weight[0,{i}]": rng.normal(i, 1, (2, 100)) for i in range(3)}
     y, probs = _classification()
     return {
-        "curves": lambda: plots.pruning_curves_figure(_curves(), rates=RATES, unpruned=_unpruned()),
-        "bars_regression": lambda: plots.stage_bars_figure(_pruning_table(), _unpruned()),
-        "bars_classification": lambda: plots.stage_bars_figure(
+        "curves": lambda: pruning_curves_figure(_curves(), rates=RATES, unpruned=_unpruned()),
+        "bars_regression": lambda: stage_bars_figure(_pruning_table(), _unpruned()),
+        "bars_classification": lambda: stage_bars_figure(
             _pruning_table("classification"), _unpruned("classification")
         ),
-        "predictions": lambda: plots.predicted_vs_actual_figure(
+        "predictions": lambda: predicted_vs_actual_figure(
             full, stages, CRITERIA, RATES, scale=10.0, center=5.0
         ),
-        "trace": lambda: plots.trace_rank_figure(chains, {k: v + 0.1 for k, v in chains.items()}),
-        "diagnostics": lambda: plots.diagnostics_figure(_param_rows(), _function_rows()),
-        "density": lambda: plots.parameter_density_figure(_param_rows()),
-        "roc": lambda: plots.roc_figure(y, probs, ["a", "b", "c"]),
-        "reliability": lambda: plots.reliability_figure(y, probs),
+        "trace": lambda: trace_rank_figure(chains, {k: v + 0.1 for k, v in chains.items()}),
+        "diagnostics": lambda: diagnostics_figure(_param_rows(), _function_rows()),
+        "density": lambda: parameter_density_figure(_param_rows()),
+        "roc": lambda: roc_figure(y, probs, ["a", "b", "c"]),
+        "reliability": lambda: reliability_figure(y, probs),
     }
 
 
@@ -223,39 +232,39 @@ def test_binary_roc_shows_one_panel(tmp_path):
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, 50)
     p1 = np.clip(y * 0.6 + rng.random(50) * 0.4, 0, 1)
-    fig = plots.roc_figure(y, {"resampled BNN": np.stack([1 - p1, p1], axis=1)})
+    fig = roc_figure(y, {"resampled BNN": np.stack([1 - p1, p1], axis=1)})
     assert len([ax for ax in fig.axes if ax.get_visible()]) == 1
     _check_png(fig, tmp_path / "roc2.png")
 
 
 def test_save_figure_leaves_nothing_behind_on_error(tmp_path):
-    fig = plots.pruning_curves_figure(_curves())
+    fig = pruning_curves_figure(_curves())
     target = tmp_path / "fig.png"
     with pytest.raises(ValueError):
-        plots.save_figure(fig, target, dpi=-1)
+        save_figure(fig, target, dpi=-1)
     assert not target.exists() and not list(tmp_path.iterdir())
 
 
 def test_random_forest_probs_are_seeded():
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(80, 3)), rng.integers(0, 3, 80)
-    a = plots.random_forest_probs(x[:60], y[:60], x[60:], 4, seed=3)
-    b = plots.random_forest_probs(x[:60], y[:60], x[60:], 4, seed=3)
+    a = random_forest_probs(x[:60], y[:60], x[60:], 4, seed=3)
+    b = random_forest_probs(x[:60], y[:60], x[60:], 4, seed=3)
     assert a.shape == (20, 4) and np.allclose(a.sum(axis=1), 1) and np.array_equal(a, b)
     assert np.all(a[:, 3] == 0)  # a class absent from training gets probability 0
 
 
 def test_headline_tables_read_like_the_papers():
-    a = plots.headline_method_a(_pruning_table(), _unpruned())
+    a = headline_method_a(_pruning_table(), _unpruned())
     assert list(a.columns[:4]) == ["dataset", "metric", "criterion", "removed"]
     assert len(a) == len(CRITERIA) * len(RATES)
     assert "±" in a.loc[0, "pruned"] and a.loc[0, "total params"] == P
     assert a.loc[0, "n_runs"] == 2 * len(REPS)  # every chain of every replicate is one run
     # counts print as integers in the CSV and Markdown ("266", not "266.0")
     assert f",{P}\n" in a.to_csv(index=False).splitlines(keepends=True)[1]
-    c = plots.headline_method_a(_pruning_table("classification"), _unpruned("classification"))
+    c = headline_method_a(_pruning_table("classification"), _unpruned("classification"))
     assert c.loc[0, "metric"] == "test accuracy (%)" and float(c.loc[0, "full"].split(" ")[0]) > 50
-    page = plots.table_html(a, "Method A", "note")
+    page = table_html(a, "Method A", "note")
     assert page.startswith("<!DOCTYPE html>") and "<table>" in page
 
 
@@ -264,7 +273,7 @@ def _hlines(ax) -> list[float]:
 
 
 def test_pruning_curves_overlay_criteria_with_both_references():
-    fig = plots.pruning_curves_figure(_curves(), rates=RATES, unpruned=_unpruned())
+    fig = pruning_curves_figure(_curves(), rates=RATES, unpruned=_unpruned())
     (ax,) = fig.axes
     curves = _curves()
     full = curves.loc[curves["step"] == 0, "test_error"].mean()
@@ -281,7 +290,7 @@ def test_pruning_curves_overlay_criteria_with_both_references():
 
 def test_stage_bars_keep_a_zero_reference_visible():
     unpruned = _unpruned("classification").assign(point_acc_test=1.0)  # 0% error
-    fig = plots.stage_bars_figure(_pruning_table("classification"), unpruned)
+    fig = stage_bars_figure(_pruning_table("classification"), unpruned)
     ax = fig.axes[0]
     assert 0.0 in _hlines(ax) and ax.get_ylim()[0] < 0.0
     plt.close(fig)
@@ -290,7 +299,7 @@ def test_stage_bars_keep_a_zero_reference_visible():
 def test_rhat_panels_are_linear_with_the_threshold_and_a_count():
     params = _param_rows()
     params.loc[params.index[:5], "rhat"] = 1.9  # values up to 1.9 must stay readable
-    fig = plots.diagnostics_figure(params, _function_rows())
+    fig = diagnostics_figure(params, _function_rows())
     rhat_axes = [ax for ax in fig.axes if ax.get_ylabel().endswith("R-hat")]
     assert rhat_axes
     for ax in fig.axes[: len(CRITERIA)] + fig.axes[2 * len(CRITERIA) : 3 * len(CRITERIA)]:
@@ -321,7 +330,7 @@ def test_trace_statistics_sit_inside_their_panels():
 
 def test_roc_and_reliability_draw_their_diagonals():
     y, probs = _classification()
-    for fig in (plots.roc_figure(y, probs, ["a", "b", "c"]), plots.reliability_figure(y, probs)):
+    for fig in (roc_figure(y, probs, ["a", "b", "c"]), reliability_figure(y, probs)):
         diagonals = [
             ln
             for ax in fig.axes

@@ -1,4 +1,4 @@
-"""Method B's figures and headline table (bayesprune.plots_method_b)."""
+"""Method B's figures and headline table (bayesprune.figures.method_b, bayesprune.tables.headline_method_b)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bayesprune import plots_method_b as pb
-from bayesprune.plots import DPI
+from bayesprune.bayes_factor import parse_rates_tried
+from bayesprune.figures.method_b import (
+    bf_accuracy_figure,
+    bf_final_figure,
+    bf_log_bf_figure,
+    bf_sparsity_figure,
+)
+from bayesprune.figures.style import DPI, save_figure
+from bayesprune.labels import METHOD_LABELS, gate_text
+from bayesprune.report_html import table_html
+from bayesprune.tables import headline_method_b
 
 REPS = [0, 1]
 RATES = (0.75, 0.5, 0.25)
@@ -20,7 +29,7 @@ def _epochs() -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-epoch logs and finals of every method; gated epochs try RATES largest first."""
     rng = np.random.default_rng(6)
     rows, finals = [], []
-    for method in [*pb.METHOD_LABELS]:
+    for method in [*METHOD_LABELS]:
         for rep in REPS:
             sparsity = 0.0
             for epoch in range(1, 6):
@@ -69,7 +78,7 @@ def _epochs() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def _check_png(fig, path: Path) -> None:
     expected = tuple(round(v * DPI) for v in fig.get_size_inches()[::-1])
-    pb.save_figure(fig, path)
+    save_figure(fig, path)
     assert path.stat().st_size > 10_000
     image = mpimg.imread(path)
     assert image.shape[:2] == expected
@@ -80,19 +89,19 @@ def _check_png(fig, path: Path) -> None:
 def test_method_b_figures_render(kind, tmp_path):
     epochs, finals = _epochs()
     fig = {
-        "accuracy": lambda: pb.bf_accuracy_figure(epochs),
-        "sparsity": lambda: pb.bf_sparsity_figure(epochs),
-        "log_bf": lambda: pb.bf_log_bf_figure(epochs, float(np.log(3))),
-        "final": lambda: pb.bf_final_figure(finals),
+        "accuracy": lambda: bf_accuracy_figure(epochs),
+        "sparsity": lambda: bf_sparsity_figure(epochs),
+        "log_bf": lambda: bf_log_bf_figure(epochs, float(np.log(3))),
+        "final": lambda: bf_final_figure(finals),
     }[kind]()
     _check_png(fig, tmp_path / f"{kind}.png")
 
 
 def test_log_bf_figure_draws_every_tried_rate():
     epochs, _ = _epochs()
-    fig = pb.bf_log_bf_figure(epochs, float(np.log(3)))
+    fig = bf_log_bf_figure(epochs, float(np.log(3)))
     gated = epochs[epochs["method"].str.startswith("bayes")]
-    n_tries = sum(len(pb.parse_rates_tried(t)) for t in gated["rates_tried"])
+    n_tries = sum(len(parse_rates_tried(t)) for t in gated["rates_tried"])
     drawn = sum(
         len(c.get_offsets()) for ax in fig.axes for c in ax.collections if hasattr(c, "get_offsets")
     )
@@ -103,7 +112,7 @@ def test_log_bf_figure_draws_every_tried_rate():
 
 def test_final_figure_has_dense_reference_line():
     _, finals = _epochs()
-    fig = pb.bf_final_figure(finals)
+    fig = bf_final_figure(finals)
     dense = 100 * finals.loc[finals["method"] == "unpruned", "test_acc"].mean()
     ys = [line.get_ydata()[0] for line in fig.axes[0].get_lines() if len(line.get_ydata()) == 2]
     assert any(np.isclose(y, dense) for y in ys)
@@ -111,16 +120,16 @@ def test_final_figure_has_dense_reference_line():
 
 def test_gate_text_names_the_settings():
     s = {"rates": [0.75, 0.5], "beta": 3.0, "likelihood_scale": 0.1, "prior_sigma2": 1.0}
-    assert pb.gate_text(s, 134.7) == (
+    assert gate_text(s, 134.7) == (
         "r = 0.75 > 0.5, beta = 3, likelihood x 0.1 (N_eff 134.7), prior variance 1"
     )
-    assert "sum likelihood" in pb.gate_text({"rates": [0.75], "likelihood_reduction": "sum"})
+    assert "sum likelihood" in gate_text({"rates": [0.75], "likelihood_reduction": "sum"})
 
 
 def test_headline_method_b_reads_like_the_paper():
     _, finals = _epochs()
-    b = pb.headline_method_b(finals)
+    b = headline_method_b(finals)
     assert list(b["method"])[:2] == ["unpruned", "bayes_random"]
     assert "±" in b.loc[0, "test accuracy (%)"]
-    page = pb.table_html(b, "Method B", "note")
+    page = table_html(b, "Method B", "note")
     assert page.startswith("<!DOCTYPE html>") and "bayes_random" in page

@@ -11,8 +11,10 @@ import pytest
 import torch
 from method_b_helpers import digits_split
 
-from bayesprune import plots_method_b as pb
 from bayesprune import tradeoff as tr
+from bayesprune.figures.style import save_figure
+from bayesprune.figures.tradeoff import tradeoff_figure
+from bayesprune.labels import method_label
 from bayesprune.masked_networks import MaskedNetworkSpec
 
 torch.set_num_threads(1)
@@ -153,15 +155,15 @@ def test_summary_and_claim_check(study):
 
 
 def test_tradeoff_figure(study, tmp_path):
-    fig = pb.tradeoff_figure(study)
+    fig = tradeoff_figure(study)
     ax = fig.axes[0]
     assert ax.get_xscale() == "log"
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert labels[0].startswith("dense (unpruned)")
     for m in ("bayes_magnitude", "bayes_random", "gradual_magnitude", "oneshot_magnitude"):
-        assert pb.method_label(m) in labels
+        assert method_label(m) in labels
     path = tmp_path / "tradeoff.png"
-    pb.save_figure(fig, path)
+    save_figure(fig, path)
     image = mpimg.imread(path)
     assert image.std() > 0.01 and path.stat().st_size > 20_000
 

@@ -3,7 +3,8 @@
 from threadpoolctl import threadpool_limits
 
 from bayesprune.ablation import run_start
-from bayesprune.data import fetch_dataset, read_dataset
+from bayesprune.data.download import fetch_dataset
+from bayesprune.data.readers import read_dataset
 from bayesprune.io import logged, write_csv
 
 with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):

@@ -2,15 +2,16 @@
 
 import pandas as pd
 
-from bayesprune import plots_method_b
+from bayesprune.figures.style import save_figure
+from bayesprune.figures.tradeoff import tradeoff_figure
 from bayesprune.io import logged
 
 with logged(snakemake.log[0]) as log:
     dataset = snakemake.wildcards.dataset
     study = pd.read_csv(snakemake.input[0])
     study = study[study["dataset"] == dataset]
-    fig = plots_method_b.tradeoff_figure(
+    fig = tradeoff_figure(
         study, title=f"{dataset}: test accuracy vs compression ({study['seed'].nunique()} seeds)"
     )
-    plots_method_b.save_figure(fig, snakemake.output[0])
+    save_figure(fig, snakemake.output[0])
     log.info("%d runs", len(study))

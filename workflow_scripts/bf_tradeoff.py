@@ -1,6 +1,6 @@
 """Method B trade-off study for one dataset and seed: gated variants and magnitude baselines."""
 
-from bayesprune.data import load_split
+from bayesprune.data.splits import load_split
 from bayesprune.io import logged, write_csv
 from bayesprune.masked_networks import MaskedNetworkSpec
 from bayesprune.networks import resolve_device

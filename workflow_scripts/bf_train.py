@@ -1,6 +1,6 @@
 """Method B: train one network with one pruning method (gated or a baseline); log every epoch."""
 
-from bayesprune.data import load_split
+from bayesprune.data.splits import load_split
 from bayesprune.io import logged, read_json, write_csv, write_json
 from bayesprune.masked_networks import MaskedNetworkSpec
 from bayesprune.networks import resolve_device

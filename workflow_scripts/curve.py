@@ -5,7 +5,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from bayesprune.config import derive_seed
-from bayesprune.data import load_split
+from bayesprune.data.splits import load_split
 from bayesprune.io import logged, write_csv
 from bayesprune.posterior import draws_by_chain, load_posterior, network_of
 from bayesprune.pruning import pruning_curve

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from bayesprune.data import fetch
+from bayesprune.data.download import fetch
 from bayesprune.io import logged
 
 with logged(snakemake.log[0]) as log:

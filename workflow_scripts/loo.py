@@ -1,9 +1,10 @@
 """PSIS-LOO and test log predictive density of every stage of one dataset; table and figure."""
 
-from bayesprune import plots
+from bayesprune.figures.loo import loo_figure
+from bayesprune.figures.style import save_figure
 from bayesprune.io import logged, write_csv
 from bayesprune.layout import stage_key
-from bayesprune.model_comparison import compare_stages, loo_figure, score_table
+from bayesprune.model_comparison import compare_stages, score_table
 from bayesprune.posterior import load_posterior, run_subsets
 
 with logged(snakemake.log[0]) as log:
@@ -26,5 +27,5 @@ with logged(snakemake.log[0]) as log:
     compare = compare_stages(first).reset_index(names="stage")
     write_csv(snakemake.output.compare, compare)
     fig = loo_figure(table, title=f"{dataset}: does pruning keep generalisation? (PSIS-LOO)")
-    plots.save_figure(fig, snakemake.output.figure)
+    save_figure(fig, snakemake.output.figure)
     log.info("%d stages scored; best by LOO: %s", len(table), compare["stage"].iloc[0])

@@ -2,15 +2,17 @@
 
 import numpy as np
 
-from bayesprune import plots
+from bayesprune.figures.predictions import predicted_vs_actual_figure
+from bayesprune.figures.style import save_figure
 from bayesprune.io import load_npz, logged, read_json
 from bayesprune.layout import stage_key
+from bayesprune.loaders import run_arrays
 
 with logged(snakemake.log[0]) as log:
     p = snakemake.params
-    full = plots.run_arrays(load_npz(snakemake.input.full))
+    full = run_arrays(load_npz(snakemake.input.full))
     stages = {
-        stage_key(path)[:3]: plots.run_arrays(load_npz(path)) for path in snakemake.input.stages
+        stage_key(path)[:3]: run_arrays(load_npz(path)) for path in snakemake.input.stages
     }
     scaler = read_json(snakemake.input.meta).get("target_scaler") or {}
     scale, center, unit = 1.0, 0.0, "modelled target scale"
@@ -22,8 +24,8 @@ with logged(snakemake.log[0]) as log:
         f"{snakemake.wildcards.dataset} (replicate {p.rep}, first run): predicted vs actual, "
         "test set"
     )
-    fig = plots.predicted_vs_actual_figure(
+    fig = predicted_vs_actual_figure(
         full, stages, p.criteria, p.rates, scale=scale, center=center, unit=unit, title=title
     )
-    plots.save_figure(fig, snakemake.output[0])
+    save_figure(fig, snakemake.output[0])
     log.info("%d panels", len(stages) // 2 + 1)

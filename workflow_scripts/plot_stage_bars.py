@@ -2,7 +2,8 @@
 
 import pandas as pd
 
-from bayesprune import plots
+from bayesprune.figures.stage_bars import stage_bars_figure
+from bayesprune.figures.style import save_figure
 from bayesprune.io import logged
 
 with logged(snakemake.log[0]) as log:
@@ -12,6 +13,6 @@ with logged(snakemake.log[0]) as log:
     unpruned = pd.read_csv(snakemake.input.unpruned)
     unpruned = unpruned[unpruned["dataset"] == dataset]
     title = f"{dataset}: test error after pruning and after resampling"
-    fig = plots.stage_bars_figure(table, unpruned, title=title)
-    plots.save_figure(fig, snakemake.output[0])
+    fig = stage_bars_figure(table, unpruned, title=title)
+    save_figure(fig, snakemake.output[0])
     log.info("%d stage rows", len(table))

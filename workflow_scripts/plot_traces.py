@@ -5,8 +5,10 @@ import json
 
 import pandas as pd
 
-from bayesprune import plots
+from bayesprune.figures.style import save_figure
+from bayesprune.figures.traces import pick_parameters, trace_rank_figure
 from bayesprune.io import logged, read_json
+from bayesprune.labels import criterion_label, rate_text
 from bayesprune.posterior import draws_by_chain, load_posterior, network_of
 from bayesprune.runs import Run, run_draws
 
@@ -21,7 +23,7 @@ with logged(snakemake.log[0]) as log:
         run = Run(entry["run"], tuple(entry["chains"]))
         own = table[table["run"] == ("all" if run.chain is None else run.label)]
         index = dict(zip(own["param"], own["index"], strict=True))
-        names = plots.pick_parameters(own, entry["pruned"], p.n_params)
+        names = pick_parameters(own, entry["pruned"], p.n_params)
         theta_full = run_draws(spec, theta_raw, run)
         resampled = load_posterior(inp[f"resampled_{crit}"])
         sub = json.loads(resampled.posterior.attrs["runs"])[0]["sub_chains"]
@@ -33,9 +35,9 @@ with logged(snakemake.log[0]) as log:
             after["tau2 (noise variance)"] = draws_by_chain(resampled, "tau2")[sub]
         title = (
             f"{snakemake.wildcards.dataset} (replicate {p.rep}, run {run.label}), "
-            f"{plots.criterion_label(crit)} at {plots.rate_text(p.rate)} removed: pruned "
+            f"{criterion_label(crit)} at {rate_text(p.rate)} removed: pruned "
             "(the run's aligned full-posterior draws) vs resampled (its sub-chains)"
         )
-        fig = plots.trace_rank_figure(before, after, title=title)
-        plots.save_figure(fig, snakemake.output[f"trace_{crit}"])
+        fig = trace_rank_figure(before, after, title=title)
+        save_figure(fig, snakemake.output[f"trace_{crit}"])
         log.info("%s: parameters shown: %s", crit, names)

@@ -2,7 +2,9 @@
 
 from pathlib import Path
 
-from bayesprune.data import fetch_dataset, prepare_split, read_dataset, save_split
+from bayesprune.data.download import fetch_dataset
+from bayesprune.data.readers import read_dataset
+from bayesprune.data.splits import prepare_split, save_split
 from bayesprune.io import logged
 
 with logged(snakemake.log[0]) as log:

@@ -3,7 +3,7 @@
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from bayesprune.data import load_split
+from bayesprune.data.splits import load_split
 from bayesprune.evaluation import evaluation_split
 from bayesprune.io import logged, write_json
 from bayesprune.likelihoods import PriorSettings

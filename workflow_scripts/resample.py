@@ -3,7 +3,7 @@ with dispersed sub-chains; pruned coordinates stay exactly 0."""
 
 from threadpoolctl import threadpool_limits
 
-from bayesprune.data import load_split
+from bayesprune.data.splits import load_split
 from bayesprune.evaluation import evaluation_split
 from bayesprune.io import config_digest, logged, read_json
 from bayesprune.likelihoods import PriorSettings

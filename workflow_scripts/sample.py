@@ -3,7 +3,7 @@
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from bayesprune.data import load_split
+from bayesprune.data.splits import load_split
 from bayesprune.io import config_digest, load_npz, logged
 from bayesprune.likelihoods import PriorSettings
 from bayesprune.mcmc.settings import SamplerSettings

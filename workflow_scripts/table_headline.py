@@ -2,13 +2,14 @@
 
 import pandas as pd
 
-from bayesprune import plots
 from bayesprune.io import logged, write_csv, write_text
-from bayesprune.tables import to_markdown
+from bayesprune.labels import gate_text
+from bayesprune.report_html import table_html
+from bayesprune.tables import headline_method_a, headline_method_b, to_markdown
 
 with logged(snakemake.log[0]) as log:
     if snakemake.params.method == "a":
-        table = plots.headline_method_a(
+        table = headline_method_a(
             pd.read_csv(snakemake.input.table), pd.read_csv(snakemake.input.unpruned)
         )
         title = "Method A: pruned MCMC (test error, mean ± std across runs)"
@@ -20,14 +21,12 @@ with logged(snakemake.log[0]) as log:
             "resampling. kept params of total params remain after pruning."
         )
     else:
-        from bayesprune import plots_method_b
-
-        table = plots_method_b.headline_method_b(pd.read_csv(snakemake.input.finals))
+        table = headline_method_b(pd.read_csv(snakemake.input.finals))
         s = snakemake.params.settings
         title = "Method B: Bayes-factor pruning during training (mean ± std across replicates)"
         note = (
             "Final test accuracy, sparsity of the prunable weights and kept parameters; "
-            f"gate: {plots_method_b.gate_text(s)}."
+            f"gate: {gate_text(s)}."
         )
     if snakemake.params.method == "a":
         full = pd.read_csv(snakemake.input.full)
@@ -40,9 +39,9 @@ with logged(snakemake.log[0]) as log:
         )
         write_text(
             snakemake.output.full_html,
-            plots.table_html(full, "Method A: the full posterior's chains and modes", full_note),
+            table_html(full, "Method A: the full posterior's chains and modes", full_note),
         )
     write_csv(snakemake.output.csv, table)
     write_text(snakemake.output.md, f"{title}\n\n{to_markdown(table)}\n{note}\n")
-    write_text(snakemake.output.html, plots.table_html(table, title, note))
+    write_text(snakemake.output.html, table_html(table, title, note))
     log.info("%d rows", len(table))

@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from bayesprune.data import load_split
+from bayesprune.data.splits import load_split
 from bayesprune.evaluation import assess_posterior
 from bayesprune.io import logged, save_npz, write_json
 from bayesprune.networks import MLPSpec, resolve_device
