@@ -323,46 +323,82 @@ def prune_runs(
     if unit == "replicate":
         pooled = full_params[(full_params["run"] == "all") & (full_params["index"] >= 0)]
         warning = replicate_warning(float(pooled["rhat"].median()))
+    choice = {"criterion": criterion, "rate": rate, "scope": scope}
+    choice["include_biases"] = include_biases
     for run in runs_of(unit, theta.shape[0]):
-        draws = run_draws(spec, theta, run)
-        run_seed = derive_seed(seed, run.label)
-        score = criterion_scores(draws, criterion, spec, seed=run_seed, rnd=rnd)
-        pruned = make_mask(score, rate, spec, scope=scope, include_biases=include_biases)
-        run_idata = subset_chains(idata, run.chains, draws)
-        masked = masked_posterior(
-            run_idata, spec, meta["task"], split["X_train"], split["y_train"], prior, pruned
-        )
         label = "all" if unit == "replicate" else run.label
         own = full_params[full_params["run"] == label].drop(columns="run")
-        stage = assess_stage(
-            masked,
+        stage, masked, record = _prune_run(
+            idata,
+            theta,
+            run,
             spec,
+            split,
             assess_split,
             meta,
-            pruned=pruned,
-            seed=seed,
+            own,
+            choice,
+            prior,
+            seed,
             n_function_points=n_function_points,
-            # kept parameters keep the run's draws: reuse its per-parameter statistics
-            param_table=mask_parameter_table(own.reset_index(drop=True), pruned),
+            rnd=rnd,
         )
         items.append((run, stage))
         maskeds.append(masked)
-        masks.append(
-            run.to_dict()
-            | mask_to_dict(
-                pruned,
-                spec,
-                rate=rate,
-                criterion=criterion,
-                scope=scope,
-                include_biases=include_biases,
-                seed=run_seed,
-            )
-        )
+        masks.append(record)
     stage = combine_runs(unit, items)
     if warning:
         stage.diagnostics["warnings"] = [warning]
     return stage, {"unit": unit, "runs": masks}, join_runs(maskeds, masks)
+
+
+def _prune_run(
+    idata: Any,
+    theta: np.ndarray,
+    run: Any,
+    spec: MLPSpec,
+    split: dict[str, np.ndarray],
+    assess_split: dict[str, np.ndarray],
+    meta: dict[str, Any],
+    own: pd.DataFrame,
+    choice: dict[str, Any],
+    prior: dict[str, float],
+    seed: int,
+    *,
+    n_function_points: int,
+    rnd: str,
+) -> tuple[StageAssessment, Any, dict[str, Any]]:
+    """One run of :func:`prune_runs`: scores on its aligned draws, its mask, its masked
+    posterior assessed; returns the stage, the masked draws and the run's mask record.
+    ``own`` is the run's rows of the full posterior's parameter table; ``choice`` holds the
+    criterion, rate, scope and include_biases."""
+    draws = run_draws(spec, theta, run)
+    run_seed = derive_seed(seed, run.label)
+    score = criterion_scores(draws, choice["criterion"], spec, seed=run_seed, rnd=rnd)
+    pruned = make_mask(
+        score,
+        choice["rate"],
+        spec,
+        scope=choice["scope"],
+        include_biases=choice["include_biases"],
+    )
+    run_idata = subset_chains(idata, run.chains, draws)
+    masked = masked_posterior(
+        run_idata, spec, meta["task"], split["X_train"], split["y_train"], prior, pruned
+    )
+    stage = assess_stage(
+        masked,
+        spec,
+        assess_split,
+        meta,
+        pruned=pruned,
+        seed=seed,
+        n_function_points=n_function_points,
+        # kept parameters keep the run's draws: reuse its per-parameter statistics
+        param_table=mask_parameter_table(own.reset_index(drop=True), pruned),
+    )
+    record = run.to_dict() | mask_to_dict(pruned, spec, **choice, seed=run_seed)
+    return stage, masked, record
 
 
 def join_runs(idatas: list[Any], masks: list[dict[str, Any]]) -> Any:

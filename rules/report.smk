@@ -77,6 +77,38 @@ rule plot_predictions:
         "../workflow_scripts/plot_predictions.py"
 
 
+rule plot_modes:
+    input:
+        diagnostics=lambda w: job_files(
+            rules.sample.output.diagnostics, "full", dataset=w.dataset
+        ),
+    output:
+        report(
+            f"{FIGURES_A_DIR}/modes.png",
+            caption="../report/figure.rst",
+            category="Method A",
+            subcategory="{dataset}",
+            labels={"figure": "7 modes", "criterion": "all"},
+        ),
+    log:
+        "results/logs/plots/{dataset}/modes.log",
+    conda:
+        "../envs/bayesprune.yaml"
+    params:
+        figure="modes.modes_job",
+        method="A",
+        caption=(
+            "How multimodal the full posterior of **{dataset}** is, per replicate. Left: the "
+            "median parameter R-hat of its chains as sampled (raw) and after mapping every "
+            "draw onto one symmetric copy of the network (aligned: hidden-unit permutations "
+            "and sign flips undone); what alignment leaves above 1.1 are genuine local modes. "
+            "Right: how many groups of chains make predictions that differ beyond Monte Carlo "
+            "error (1 = all chains agree), with the log likelihood's R-hat over the chains."
+        ),
+    script:
+        "../workflow_scripts/figure.py"
+
+
 rule plot_traces:
     input:
         unpack(plot_trace_inputs),

@@ -204,17 +204,30 @@ def _a_figures(dataset):
     return expand(out, dataset=dataset)
 
 
+def figure_job_rules(method):
+    """The rules drawing a figure job of `method` ("A" or "B") through
+    workflow_scripts/figure.py: a rule whose params name a `figure` and its `method` is a
+    target for every dataset of that method, nothing else to register."""
+    return [
+        getattr(rules, job_rule.name)
+        for job_rule in workflow.rules
+        if job_rule.params.get("figure") and job_rule.params.get("method") == method
+    ]
+
+
 def report_targets():
     """Every figure and headline table (and the provenance page) of the configured run."""
     out = [rules.provenance.output[0]]
     for d in A_DATASETS:
         out += _a_figures(d)
+        out += expand([f for r in figure_job_rules("A") for f in r.output], dataset=d)
     if A_DATASETS:
         out += [rules.table_headline_a.output[k] for k in ("csv", "md", "html")]
         out += list(rules.table_loo.output)
     b_figures = list(rules.plot_bayes_factor.output)
     if METHOD_B["tradeoff"]["seeds"]:
         b_figures += rules.plot_bf_tradeoff.output
+    b_figures += [f for r in figure_job_rules("B") for f in r.output]
     out += expand(b_figures, dataset=B_DATASETS)
     if B_DATASETS:
         out += [rules.table_headline_b.output[k] for k in ("csv", "md", "html")]

@@ -11,9 +11,7 @@ from bayesprune.loaders import run_arrays
 with logged(snakemake.log[0]) as log:
     p = snakemake.params
     full = run_arrays(load_npz(snakemake.input.full))
-    stages = {
-        stage_key(path)[:3]: run_arrays(load_npz(path)) for path in snakemake.input.stages
-    }
+    stages = {stage_key(path)[:3]: run_arrays(load_npz(path)) for path in snakemake.input.stages}
     scaler = read_json(snakemake.input.meta).get("target_scaler") or {}
     scale, center, unit = 1.0, 0.0, "modelled target scale"
     if scaler.get("kind", "none") != "none":

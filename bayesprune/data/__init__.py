@@ -1,7 +1,7 @@
 """Datasets: download, readers, split + scaling.
 
 A dataset is described by one config entry (``datasets: {name: entry}``, validated by
-``config/schemas/dataset.schema.yaml``; defaults filled in by :mod:`.entry`). The stages:
+``bayesprune/schemas/dataset.schema.yaml``; defaults filled in by :mod:`.entry`). The stages:
 
 1. :mod:`.download`: ``fetch_dataset`` / ``fetch`` put every file of a url source under
    ``raw_dir`` (copied from the mirror folder when it holds the file, downloaded otherwise),

@@ -1,6 +1,6 @@
 """A dataset's config entry (``datasets: {name: entry}``): defaults filled in and checked.
 
-The defaults mirror ``config/schemas/dataset.schema.yaml`` (a test keeps the two in step), so
+The defaults mirror ``bayesprune/schemas/dataset.schema.yaml`` (a test keeps the two in step), so
 the package works on entries that did not pass through the config loader.
 """
 
@@ -55,7 +55,7 @@ DEFAULTS: dict[str, Any] = {
 def resolve_entry(name: str, entry: dict[str, Any]) -> dict[str, Any]:
     """Return a deep copy of ``entry`` with every default filled in and checked.
 
-    Mirrors the defaults of ``config/schemas/dataset.schema.yaml`` (a test keeps the two in
+    Mirrors the defaults of ``bayesprune/schemas/dataset.schema.yaml`` (a test keeps the two in
     step), so the package works on entries that did not pass through the config loader.
     Raises :class:`DataError` for entries that cannot work (e.g. a URL without a sha256).
     """

@@ -3,7 +3,7 @@
 :data:`READERS` maps each ``reader.kind`` of the config to its reader, a function
 ``(name, resolved entry, files: role -> path) -> RawDataset``. A new kind of dataset is one
 reader module (``reader_<kind>.py``) and one entry here (and the kind in
-``config/schemas/dataset.schema.yaml``).
+``bayesprune/schemas/dataset.schema.yaml``).
 """
 
 from __future__ import annotations
