@@ -429,9 +429,9 @@ def _resample_batch(
     from bayesprune.likelihoods import PriorSettings
     from bayesprune.mcmc.settings import SamplerSettings
     from bayesprune.pruning import mask_to_dict
+    from bayesprune.resampling import resample_starts
     from bayesprune.runs import runs_of
     from bayesprune.sampling import sample_network
-    from bayesprune.stages import resample_starts
 
     name, settings, rep, arrays, meta, _, full = _unpack(r)
     pruning, resample = settings["pruning"], settings["resample"]

@@ -41,23 +41,11 @@ from typing import Literal
 
 import numpy as np
 
+from bayesprune.mcmc.model import LogDensity
 from bayesprune.networks import MLPSpec
 from bayesprune.numpy_pass import NumpyPass
 
 Task = Literal["regression", "classification"]
-
-
-@dataclass(frozen=True)
-class LogDensity:
-    """Value of a batched log density: one entry per chain.
-
-    ``logdensity`` (K,), ``grad`` (K, d), ``loglik`` (K,) (the log likelihood part; equal to
-    ``logdensity`` for targets without a likelihood/prior split).
-    """
-
-    logdensity: np.ndarray
-    grad: np.ndarray
-    loglik: np.ndarray
 
 
 class MLPPosterior(NumpyPass):

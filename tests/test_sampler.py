@@ -25,7 +25,7 @@ Z = 5.0  # sigma margin of every Monte Carlo check
 
 
 class Gaussian:
-    """N(mu, Sigma) target, batched (a :class:`runner.Model` without pruned coordinates)."""
+    """N(mu, Sigma) target, batched (a :class:`bayesprune.mcmc.model.Model` without pruned coordinates)."""
 
     eta_index = None
 

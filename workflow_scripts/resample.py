@@ -9,8 +9,9 @@ from bayesprune.io import config_digest, logged, read_json
 from bayesprune.likelihoods import PriorSettings
 from bayesprune.mcmc.settings import SamplerSettings
 from bayesprune.posterior import load_posterior, network_of, with_observations
+from bayesprune.resampling import assess_resampled, resample_starts
 from bayesprune.sampling import sample_network
-from bayesprune.stages import assess_resampled, resample_starts, write_sampled_stage
+from bayesprune.stages import write_sampled_stage
 
 with logged(snakemake.log[0]) as log, threadpool_limits(snakemake.threads):
     arrays, meta = load_split(snakemake.input.npz, snakemake.input.meta)

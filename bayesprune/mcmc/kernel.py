@@ -42,7 +42,7 @@ from numba import njit
 
 if TYPE_CHECKING:
     from bayesprune.likelihoods import MLPPosterior
-    from bayesprune.mcmc.runner import Model
+    from bayesprune.mcmc.model import Model
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,6 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
-from bayesprune.likelihoods import LogDensity
 from bayesprune.mcmc import checkpoint as checkpoints
 from bayesprune.mcmc.adaptation import (
     DualAveraging,
@@ -55,24 +54,9 @@ from bayesprune.mcmc.adaptation import (
     accept_prob,
 )
 from bayesprune.mcmc.kernel import Info, KernelParams, StepNoise
+from bayesprune.mcmc.model import Model
 from bayesprune.mcmc.streams import BLOCK_SIZE, NoiseStream
 from bayesprune.mcmc.trace import ChainResult, Progress, Schedule, Trace
-
-
-class Model(Protocol):
-    """What the runner and the kernels need of a target (e.g.
-    :class:`bayesprune.likelihoods.MLPPosterior`): the batched log density with its gradient
-    and log likelihood, the number of network coordinates (the rest of a position is
-    ``eta = log tau^2`` at ``eta_index``, or nothing), and its pruned coordinates."""
-
-    n_params: int
-    eta_index: int | None
-
-    def __call__(self, x: np.ndarray) -> LogDensity: ...
-
-    def zero_pruned(self, theta: np.ndarray) -> np.ndarray:
-        """Set the pruned coordinates of ``theta`` ``(K, n_params)`` to 0 in place."""
-        ...
 
 
 class Kernel(Protocol):
