@@ -30,6 +30,7 @@ from .diagnostics import (
 )
 from .evaluation import assess_posterior, point_metrics
 from .io import save_npz, write_csv, write_json
+from .likelihoods import PriorSettings
 from .networks import MLPSpec
 from .posterior import PER_CHAIN_ATTRS, pooled_draws, save_posterior, subset_chains
 from .pruning import criterion_scores, make_mask, mask_to_dict
@@ -56,7 +57,7 @@ def masked_posterior(
     task: str,
     X: np.ndarray,
     y: np.ndarray,
-    prior: dict[str, float],
+    prior: PriorSettings,
     pruned: np.ndarray,
     chunk: int = 4,
 ) -> Any:
@@ -301,7 +302,7 @@ def prune_runs(
     rate: float,
     scope: str,
     include_biases: bool,
-    prior: dict[str, float],
+    prior: PriorSettings,
     seed: int,
     n_function_points: int = 20,
     rnd: str = "uniform",
@@ -362,7 +363,7 @@ def _prune_run(
     meta: dict[str, Any],
     own: pd.DataFrame,
     choice: dict[str, Any],
-    prior: dict[str, float],
+    prior: PriorSettings,
     seed: int,
     *,
     n_function_points: int,

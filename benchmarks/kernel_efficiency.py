@@ -55,7 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
 
-from bayesprune.likelihoods import MLPPosterior, build_posterior  # noqa: E402
+from bayesprune.likelihoods import MLPPosterior, PriorSettings, build_posterior  # noqa: E402
 from bayesprune.mcmc import kernel as mh  # noqa: E402
 from bayesprune.mcmc import runner, streams, trace
 
@@ -155,7 +155,7 @@ def route(variant: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "init": _accepted(streams.initial_positions) - {"posterior", "n_chains", "seed"},
         "kernel": _accepted(mh.kernel_params_for) - {"posterior"},
         "run": _accepted(runner.run_chains)
-        - {"logdensity_fn", "initial_position", "params", "n_iter", "seed"},
+        - {"model", "initial_position", "kernel", "n_iter", "seed"},
     }
     out: dict[str, dict[str, Any]] = {k: {} for k in targets}
     for key, value in variant.items():
@@ -228,7 +228,11 @@ class BlackjaxRunner:
         set_jax_precision(self.dtype)
         self.target, self.chains, self.keep = target, chains, keep
         self.ref = build_posterior(
-            target.spec, target.X_train, target.y_train, target.task, target.prior
+            target.spec,
+            target.X_train,
+            target.y_train,
+            target.task,
+            PriorSettings.from_params(target.prior),
         )
         self.seed_init = variant.get("init", "prior")
         s = float(variant.get("step_size", STEP_SIZE))

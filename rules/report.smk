@@ -79,9 +79,7 @@ rule plot_predictions:
 
 rule plot_modes:
     input:
-        diagnostics=lambda w: job_files(
-            rules.sample.output.diagnostics, "full", dataset=w.dataset
-        ),
+        diagnostics=full_diagnostics,
     output:
         report(
             f"{FIGURES_A_DIR}/modes.png",

@@ -3,6 +3,8 @@
 
 import math
 
+from snakemake.io import strip_wildcard_constraints
+
 from bayesprune.config import derive_seed
 from bayesprune.io import config_digest
 from bayesprune.layout import FIGURES_A_DIR, FIGURES_B_DIR, FIGURES_DIR, TABLES_DIR
@@ -204,14 +206,25 @@ def _a_figures(dataset):
     return expand(out, dataset=dataset)
 
 
-def figure_job_rules(method):
-    """The rules drawing a figure job of `method` ("A" or "B") through
-    workflow_scripts/figure.py: a rule whose params name a `figure` and its `method` is a
-    target for every dataset of that method, nothing else to register."""
+def full_diagnostics(wildcards):
+    """The full posterior's diagnostics.json of every replicate of a dataset."""
+    return job_files(rules.sample.output.diagnostics, "full", dataset=wildcards.dataset)
+
+
+def figure_job_outputs(method):
+    """Outputs of the rules of this workflow that draw a figure job of `method` ("A" or "B")
+    through workflow_scripts/figure.py: a rule of rules/report.smk whose params name a
+    `figure` and its `method` is a target for every dataset of that method, nothing else to
+    register. Read from the Rule objects, so it holds under `use rule * from ... as x_*`.
+    """
+    report_smk = str(WORKFLOW_DIR / "rules" / "report.smk")
     return [
-        getattr(rules, job_rule.name)
+        strip_wildcard_constraints(str(path))
         for job_rule in workflow.rules
-        if job_rule.params.get("figure") and job_rule.params.get("method") == method
+        if str(job_rule.snakefile) == report_smk
+        and job_rule.params.get("figure")
+        and job_rule.params.get("method") == method
+        for path in job_rule.output
     ]
 
 
@@ -220,14 +233,14 @@ def report_targets():
     out = [rules.provenance.output[0]]
     for d in A_DATASETS:
         out += _a_figures(d)
-        out += expand([f for r in figure_job_rules("A") for f in r.output], dataset=d)
+        out += expand(figure_job_outputs("A"), dataset=d)
     if A_DATASETS:
         out += [rules.table_headline_a.output[k] for k in ("csv", "md", "html")]
         out += list(rules.table_loo.output)
     b_figures = list(rules.plot_bayes_factor.output)
     if METHOD_B["tradeoff"]["seeds"]:
         b_figures += rules.plot_bf_tradeoff.output
-    b_figures += [f for r in figure_job_rules("B") for f in r.output]
+    b_figures += figure_job_outputs("B")
     out += expand(b_figures, dataset=B_DATASETS)
     if B_DATASETS:
         out += [rules.table_headline_b.output[k] for k in ("csv", "md", "html")]
