@@ -41,7 +41,8 @@ def modes_job(inputs: Mapping[str, Any], wildcards: Mapping[str, str]) -> Figure
             left.axhline(level, color="#999999", ls=dash, lw=1, label=f"R-hat {level:g}")
         left.set_yscale("log")
         top = max(max(raw), max(aligned), 1.2)
-        ticks = [t for t in (1.0, 1.1, 1.5, 2.0, 3.0, 5.0, 10.0, 20.0) if t <= top * 1.1]
+        steps = (1.0, 1.1, 1.2, 1.3, 1.4, 1.5) if top < 1.45 else (1.0, 1.1, 1.5, 2, 3, 5, 10, 20)
+        ticks = [t for t in steps if t <= top * 1.15]
         left.set_yticks(ticks, [f"{t:g}" for t in ticks])
         left.yaxis.set_minor_locator(NullLocator())
         left.set_ylim(0.97, top * 1.15)
