@@ -211,6 +211,43 @@ PRUNING_KEYS = ["dataset", "rep", "run", "chain", "criterion", "rate", "stage"]
 SUMMARY_KEYS = ["dataset", "criterion", "rate", "stage"]
 
 
+def summary_markdown(summary: pd.DataFrame, digits: int = 3) -> str:
+    """The readable view of :func:`summarise` over ``pruning.csv`` (the CSV keeps every
+    column): per dataset, criterion, rate and stage the number of runs, the test metric of the
+    network at the (masked) posterior mean and of the posterior predictive as ``mean ± std
+    (min-max)`` over runs, the kept parameters and the log likelihood's R-hat."""
+
+    def cell(row: Any, col: str) -> str:
+        mean, std = row.get(f"{col}_mean"), row.get(f"{col}_std")
+        lo, hi = row.get(f"{col}_min"), row.get(f"{col}_max")
+        if mean is None or pd.isna(mean):
+            return ""
+        text = f"{mean:.{digits}f}"
+        if std is not None and not pd.isna(std):
+            text += f" ± {std:.{digits}f} ({lo:.{digits}f}-{hi:.{digits}f})"
+        return text
+
+    rows = []
+    for row in summary.to_dict("records"):
+        metric = (
+            "rmse_test"
+            if "point_rmse_test_mean" in row and not pd.isna(row.get("point_rmse_test_mean"))
+            else "acc_test"
+        )
+        rows.append(
+            {
+                **{k: row[k] for k in SUMMARY_KEYS},
+                "runs": row["n_runs"],
+                "metric": metric,
+                "point": cell(row, f"point_{metric}"),
+                "predictive": cell(row, f"predictive_{metric}"),
+                "kept params": f"{row['size_n_kept_mean']:.0f}",
+                "log-lik R-hat": cell(row, "diag_function_loglik_rhat").split(" (")[0],
+            }
+        )
+    return to_markdown(pd.DataFrame(rows))
+
+
 def pruning_table(
     full: pd.DataFrame, pruned: pd.DataFrame, resampled: pd.DataFrame
 ) -> pd.DataFrame:

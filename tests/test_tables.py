@@ -81,3 +81,33 @@ def test_stage_rows_match_metrics_to_diagnostics_by_their_keys(tmp_path):
     ]
     full = full_posterior_table(full_m, full_d)
     assert full["rep"].tolist() == [0, 1] and full["n_chains"].tolist() == [0, 1]
+
+
+def test_the_summary_markdown_shows_the_test_metric_per_stage_readably():
+    import pandas as pd
+
+    from bayesprune.tables import SUMMARY_KEYS, summarise, summary_markdown
+
+    runs = pd.DataFrame(
+        {
+            "dataset": ["d"] * 3,
+            "criterion": ["stn"] * 3,
+            "rate": [0.5] * 3,
+            "stage": ["resampled"] * 3,
+            "point_acc_test": [0.90, 0.80, 0.70],
+            "predictive_acc_test": [0.95, 0.90, 0.85],
+            "size_n_kept": [10, 10, 10],
+            "diag_function_loglik_rhat": [1.0, 1.2, 1.4],
+            "point_nll_test": [0.1, 0.2, 0.3],  # not shown: the CSV keeps it
+        }
+    )
+    summary = summarise(runs, SUMMARY_KEYS)
+    lines = summary_markdown(summary).splitlines()
+    assert lines[0] == (
+        "| dataset | criterion | rate | stage | runs | metric | point | predictive "
+        "| kept params | log-lik R-hat |"
+    )
+    assert lines[2] == (
+        "| d | stn | 0.5 | resampled | 3 | acc_test | 0.800 ± 0.100 (0.700-0.900) "
+        "| 0.900 ± 0.050 (0.850-0.950) | 10 | 1.200 ± 0.200 |"
+    )

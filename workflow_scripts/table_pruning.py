@@ -8,6 +8,7 @@ from bayesprune.tables import (
     pruning_table,
     stage_table,
     summarise,
+    summary_markdown,
     to_markdown,
 )
 
@@ -23,7 +24,7 @@ with logged(snakemake.log[0]) as log:
     full = full_posterior_table(inp.full, inp.full_diag)
     write_csv(snakemake.output.csv, table)
     write_csv(snakemake.output.summary, summary)
-    write_text(snakemake.output.md, to_markdown(summary))
+    write_text(snakemake.output.md, summary_markdown(summary))
     write_csv(snakemake.output.full_csv, full)
     write_text(snakemake.output.full_md, to_markdown(full))
     log.info("%d rows, %d summary rows, %d replicates", len(table), len(summary), len(full))
