@@ -127,6 +127,8 @@ def _run_attrs(
         attrs["adapted_step_size"] = json.dumps([float(f) for f in result.adapted_step_size])
         if result.adapted_noise_step is not None:
             attrs["adapted_noise_step"] = json.dumps([float(f) for f in result.adapted_noise_step])
+    if result.metric is not None:  # diagonal metric: each chain's frozen variances
+        attrs["metric_variance"] = json.dumps(np.asarray(result.metric, float).tolist())
     return attrs
 
 

@@ -142,3 +142,24 @@ def test_explicit_per_chain_starts_and_masks() -> None:
     np.testing.assert_allclose(theta[:, 0], expected, atol=1e-4)
     np.testing.assert_allclose(idata.posterior["tau2"].values[:, 0], [0.5, 2.0], rtol=1e-4)
     assert json.loads(idata.posterior.attrs["chain_masks"]) == [[0, 3], [1]]
+
+
+def test_a_diagonal_metric_is_saved_with_the_posterior() -> None:
+    rng = np.random.default_rng(8)
+    spec = MLPSpec((2, 3, 1))
+    X, y = rng.normal(size=(40, 2)), rng.normal(size=40)
+    kw = {"prior": PriorSettings(), "seed": 5, "tau2_start": 1.0}
+    diag = sample_network(
+        spec,
+        "regression",
+        X,
+        y,
+        settings=_settings(adapt=True, metric="diagonal", samples=200, burn_in=0.5),
+        **kw,
+    )
+    plain = sample_network(
+        spec, "regression", X, y, settings=_settings(adapt=True, samples=200, burn_in=0.5), **kw
+    )
+    variance = np.asarray(json.loads(diag.posterior.attrs["metric_variance"]))
+    assert variance.shape == (3, spec.n_params + 1)  # every chain: theta and eta
+    assert np.all(variance > 0) and "metric_variance" not in plain.posterior.attrs
