@@ -132,7 +132,10 @@ def plot_effects(effects: pd.DataFrame, labels: list[str], path: str) -> None:
         for i in range(grid.shape[0]):
             for j in range(grid.shape[1]):
                 if np.isfinite(grid[i, j]):
-                    ax.text(j, i, f"{100 * grid[i, j]:+.0f}", ha="center", va="center", fontsize=7)
+                    # white on the dark ends of the colour scale, black elsewhere
+                    ink = "white" if abs(grid[i, j]) > 0.6 else "black"
+                    text = f"{100 * grid[i, j]:+.0f}"
+                    ax.text(j, i, text, ha="center", va="center", fontsize=7, color=ink)
         ax.set_yticks(range(len(switches)), switches, fontsize=8)
         ax.set_xticks(range(len(cols)), [f"{d}\n{s}" for d, s in cols], fontsize=7)
         other = [lab for lab in labels if lab != label]
@@ -141,7 +144,9 @@ def plot_effects(effects: pd.DataFrame, labels: list[str], path: str) -> None:
             "test error change (%, point; red worse)",
             fontsize=9,
         )
-        fig.colorbar(im, ax=ax, fraction=0.02, pad=0.01)
+        bar = fig.colorbar(im, ax=ax, fraction=0.02, pad=0.01)
+        bar.set_ticks([-1, -0.5, 0, 0.5, 1], labels=["-100%", "-50%", "0", "+50%", ">= +100%"])
+        bar.ax.tick_params(labelsize=7)
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, format="png")
