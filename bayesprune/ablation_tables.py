@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bayesprune.ablation import DESCRIPTIONS, ESTIMATES, STAGES, SWITCHES
+from bayesprune.ablation_switches import DESCRIPTIONS, ESTIMATES, STAGES, SWITCHES
 from bayesprune.config import rate_label
 
 HEADLINE = [("full", "", 0.0)] + [
