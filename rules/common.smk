@@ -101,6 +101,16 @@ def job_files(output, stage, **where):
     return expand(output, zip, **keys)
 
 
+def of_dataset(output, stage):
+    """An input function for a per-dataset rule: `output` of every job of `stage` of the
+    job's dataset, in table order (e.g. a figure job's inputs)."""
+
+    def files(wildcards):
+        return job_files(output, stage, dataset=wildcards.dataset)
+
+    return files
+
+
 def job_file(output, **keys):
     """`output` (a rule's output) of the one job with these keys."""
     (path,) = expand(output, **keys)

@@ -79,7 +79,7 @@ rule plot_predictions:
 
 rule plot_modes:
     input:
-        diagnostics=full_diagnostics,
+        diagnostics=of_dataset(rules.sample.output.diagnostics, "full"),
     output:
         report(
             f"{FIGURES_A_DIR}/modes.png",

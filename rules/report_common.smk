@@ -206,11 +206,6 @@ def _a_figures(dataset):
     return expand(out, dataset=dataset)
 
 
-def full_diagnostics(wildcards):
-    """The full posterior's diagnostics.json of every replicate of a dataset."""
-    return job_files(rules.sample.output.diagnostics, "full", dataset=wildcards.dataset)
-
-
 def figure_job_outputs(method):
     """Outputs of the rules of this workflow that draw a figure job of `method` ("A" or "B")
     through workflow_scripts/figure.py: a rule of rules/report.smk whose params name a
