@@ -324,8 +324,7 @@ def prune_runs(
     if unit == "replicate":
         pooled = full_params[(full_params["run"] == "all") & (full_params["index"] >= 0)]
         warning = replicate_warning(float(pooled["rhat"].median()))
-    choice = {"criterion": criterion, "rate": rate, "scope": scope}
-    choice["include_biases"] = include_biases
+    choice = dict(criterion=criterion, rate=rate, scope=scope, include_biases=include_biases)
     for run in runs_of(unit, theta.shape[0]):
         label = "all" if unit == "replicate" else run.label
         own = full_params[full_params["run"] == label].drop(columns="run")

@@ -228,7 +228,7 @@ def report_targets():
     out = [rules.provenance.output[0]]
     for d in A_DATASETS:
         out += _a_figures(d)
-        out += expand(figure_job_outputs("A"), dataset=d)
+    out += expand(figure_job_outputs("A"), dataset=A_DATASETS)
     if A_DATASETS:
         out += [rules.table_headline_a.output[k] for k in ("csv", "md", "html")]
         out += list(rules.table_loo.output)
