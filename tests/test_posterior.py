@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from bayesprune import posterior as pst
+from bayesprune.arviz_setup import az
 from bayesprune.likelihoods import MLPPosterior, PriorSettings
 from bayesprune.mcmc import kernel as mh
 from bayesprune.mcmc import runner, streams, trace
@@ -65,6 +66,53 @@ def test_netcdf_round_trip_regression(tmp_path) -> None:
     assert pst.network_of(back) == spec
     np.testing.assert_array_equal(pst.mask_of(back), [1, 5])
     np.testing.assert_allclose(pst.acceptance_rate_of(back), res.acceptance_rate)
+
+
+def test_every_numeric_variable_is_written_shuffled_and_deflated_and_reads_back_exactly(
+    tmp_path,
+) -> None:
+    """The file keeps ArviZ's layout and the values exactly; the filters are the package's
+    (byte shuffle + deflate 1), also when the data were read from a file with other ones."""
+    import h5py
+
+    res, spec = _run("regression")
+    rng = np.random.default_rng(4)
+    split = {"X_train": rng.normal(size=(30, 3)), "y_train": rng.normal(size=30),
+             "X_test": rng.normal(size=(7, 3)), "y_test": rng.normal(size=7)}  # fmt: skip
+    idata = pst.with_observations(
+        pst.build_inference_data(res, spec, "regression"), spec, "regression", split, seed=5
+    )
+    first = tmp_path / "first.nc"
+    idata.to_netcdf(str(first), engine="h5netcdf")  # ArviZ's own writer: deflate 4, no shuffle
+    again = tmp_path / "again.nc"
+    pst.save_posterior(again, pst.load_posterior(first))
+
+    filters = {}
+    with h5py.File(again) as f:
+        assert set(f) == set(idata.groups())
+        f.visititems(
+            lambda name, obj: (
+                filters.__setitem__(
+                    name, (obj.compression, obj.compression_opts, obj.shuffle)
+                )  # fmt: skip
+                if isinstance(obj, h5py.Dataset) and obj.dtype.kind in "biuf"
+                else None
+            )
+        )
+    assert "log_likelihood/y" in filters and "posterior/theta" in filters
+    assert set(filters.values()) == {("gzip", 1, True)}
+    back = az.from_netcdf(str(again))
+    for group in idata.groups():
+        assert getattr(back, group).identical(getattr(idata, group)), group
+
+
+def test_arviz_is_on_its_numpy_code_and_numba_is_importable_after_it() -> None:
+    import sys
+
+    import numba
+
+    assert az.Numba.numba_flag is False
+    assert sys.modules["numba"] is numba and numba.njit(lambda x: x + 1)(1) == 2
 
 
 def test_classification_has_no_tau2(tmp_path) -> None:
