@@ -60,17 +60,32 @@ def heldout_lpd(idata: az.InferenceData) -> tuple[float, float]:
     return float(pointwise.sum()), float(np.sqrt(len(pointwise)) * pointwise.std(ddof=1))
 
 
-def stage_scores(idata: az.InferenceData) -> dict[str, Any]:
-    """PSIS-LOO, WAIC and test-set scores of one stage (keys: :data:`LOO_COLUMNS`)."""
+#: the groups of a stage file that :func:`stage_scores` reads (``posterior``: ArviZ's
+#: relative efficiency of the draws)
+SCORE_GROUPS = ("posterior", "log_likelihood", "log_likelihood_test")
+
+
+def stage_loo(idata: az.InferenceData) -> az.ELPDData:
+    """PSIS-LOO of one stage's training log likelihood, pointwise (``az.loo``)."""
     if "log_likelihood" not in idata.groups():
         raise ValueError(
             "this posterior file has no log_likelihood group: it was written before model "
             "comparison existed; rerun its job (snakemake --forcerun <file>)"
         )
     with warnings.catch_warnings():
-        # ArviZ warns about high Pareto k and WAIC's variance; both are counted in the table
+        # ArviZ warns about high Pareto k; the table counts them
         warnings.simplefilter("ignore", UserWarning)
-        loo = az.loo(idata, pointwise=True)
+        return az.loo(idata, pointwise=True)
+
+
+def stage_scores(idata: az.InferenceData, loo: az.ELPDData | None = None) -> dict[str, Any]:
+    """PSIS-LOO, WAIC and test-set scores of one stage (keys: :data:`LOO_COLUMNS`);
+    ``loo``: its :func:`stage_loo`, when already computed."""
+    if loo is None:
+        loo = stage_loo(idata)
+    with warnings.catch_warnings():
+        # ArviZ warns about WAIC's variance; the table counts high Pareto k instead
+        warnings.simplefilter("ignore", UserWarning)
         waic = az.waic(idata)
     k = np.asarray(loo.pareto_k.values, dtype=np.float64)
     good_k = float(loo.good_k)
@@ -92,14 +107,22 @@ def stage_scores(idata: az.InferenceData) -> dict[str, Any]:
     }
 
 
-def score_table(runs: list[tuple[Mapping[str, Any], az.InferenceData]]) -> pd.DataFrame:
-    """One row per run: its keys (e.g. dataset, rep, stage, criterion, rate) and its scores."""
-    rows = [{**dict(keys), **stage_scores(idata)} for keys, idata in runs]
+def score_table(
+    runs: list[tuple[Mapping[str, Any], az.InferenceData]],
+    loos: list[az.ELPDData] | None = None,
+) -> pd.DataFrame:
+    """One row per run: its keys (e.g. dataset, rep, stage, criterion, rate) and its scores;
+    ``loos``: the runs' :func:`stage_loo`, when already computed."""
+    rows = [
+        {**dict(keys), **stage_scores(idata, None if loos is None else loos[i])}
+        for i, (keys, idata) in enumerate(runs)
+    ]
     return pd.DataFrame(rows)
 
 
-def compare_stages(idatas: Mapping[str, az.InferenceData]) -> pd.DataFrame:
-    """``az.compare`` of named stages (PSIS-LOO, stacking weights), best first."""
+def compare_stages(idatas: Mapping[str, az.InferenceData | az.ELPDData]) -> pd.DataFrame:
+    """``az.compare`` of named stages (PSIS-LOO, stacking weights), best first; a stage given
+    as its :func:`stage_loo` is not scored again."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         return az.compare(dict(idatas), ic="loo")

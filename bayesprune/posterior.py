@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -290,10 +291,22 @@ def save_posterior(path: str | os.PathLike[str], idata: az.InferenceData) -> Non
             mode = "a"
 
 
-def load_posterior(path: str | os.PathLike[str]) -> az.InferenceData:
-    """Read a posterior written by :func:`save_posterior` (fully loaded, file closed)."""
+def load_posterior(
+    path: str | os.PathLike[str], groups: Sequence[str] | None = None
+) -> az.InferenceData:
+    """Read a posterior written by :func:`save_posterior` (fully loaded, file closed).
+
+    ``groups``: read only these groups (those the file lacks are left out); a stage file's
+    ``posterior_predictive`` and pointwise log likelihoods are most of its bytes, so a job
+    that needs only the draws reads a fraction of it.
+    """
     with reading(path, "posterior (NetCDF)"):
         idata = az.from_netcdf(str(path), engine="h5netcdf")
+        if groups is not None:
+            for group in idata.groups():
+                if group not in groups:
+                    idata[group].close()
+                    delattr(idata, group)
         for group in idata.groups():
             getattr(idata, group).load()
     return idata
@@ -339,6 +352,8 @@ def subset_chains(
         post = out.posterior
         post["theta"] = (post["theta"].dims, np.asarray(theta, dtype=np.float64))
     for group in ("posterior", "sample_stats"):
+        if group not in groups:
+            continue
         attrs = getattr(out, group).attrs
         for key in PER_CHAIN_ATTRS:
             if key in attrs:

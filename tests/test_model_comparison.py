@@ -17,9 +17,11 @@ from bayesprune.mcmc import kernel as mh  # noqa: E402
 from bayesprune.mcmc import runner, streams  # noqa: E402
 from bayesprune.model_comparison import (  # noqa: E402
     LOO_COLUMNS,
+    SCORE_GROUPS,
     compare_stages,
     heldout_lpd,
     score_table,
+    stage_loo,
     stage_scores,
     table_markdown,
 )
@@ -129,6 +131,27 @@ def test_arviz_functions_work_on_the_saved_file(task, tmp_path):
     axes = az.plot_ppc(loaded["full"], num_pp_samples=20, random_seed=0)
     assert np.size(axes) == 1
     matplotlib.pyplot.close("all")
+
+
+def test_scores_from_the_score_groups_and_a_reused_loo_match_the_full_file(tmp_path):
+    """The loo job reads only SCORE_GROUPS and computes each run's LOO once, for the table
+    and for az.compare: both give exactly the numbers of the whole file scored afresh."""
+    stages = {"full": _idata("regression")[0], "pruned": _idata("regression", [1, 2], 4)[0]}
+    whole, part = {}, {}
+    for name, idata in stages.items():
+        pst.save_posterior(tmp_path / f"{name}.nc", idata)
+        whole[name] = pst.load_posterior(tmp_path / f"{name}.nc")
+        part[name] = pst.load_posterior(tmp_path / f"{name}.nc", SCORE_GROUPS)
+        assert set(part[name].groups()) == set(SCORE_GROUPS)
+        assert "posterior_predictive" in whole[name].groups()
+    runs = [({"stage": k}, v) for k, v in whole.items()]
+    loos = [stage_loo(v) for v in part.values()]
+    pd.testing.assert_frame_equal(
+        score_table(runs), score_table([({"stage": k}, v) for k, v in part.items()], loos)
+    )
+    pd.testing.assert_frame_equal(
+        compare_stages(whole), compare_stages(dict(zip(part, loos, strict=True)))
+    )
 
 
 def test_scores_and_test_lpd():

@@ -4,7 +4,7 @@ from bayesprune.figures.loo import loo_figure
 from bayesprune.figures.style import save_figure
 from bayesprune.io import logged, write_csv
 from bayesprune.layout import stage_key
-from bayesprune.model_comparison import compare_stages, score_table
+from bayesprune.model_comparison import SCORE_GROUPS, compare_stages, score_table, stage_loo
 from bayesprune.posterior import load_posterior, run_subsets
 
 with logged(snakemake.log[0]) as log:
@@ -13,7 +13,7 @@ with logged(snakemake.log[0]) as log:
     first_rep = stage_key(snakemake.input[0])[3]
     for path in snakemake.input:
         stage, criterion, rate, rep = stage_key(path)
-        idata = load_posterior(path)
+        idata = load_posterior(path, SCORE_GROUPS)
         keys = {"dataset": dataset, "rep": rep, "stage": stage, "criterion": criterion}
         keys["rate"] = rate
         # every run of the file on its own: a pruned file's runs have different masks
@@ -21,10 +21,12 @@ with logged(snakemake.log[0]) as log:
             runs.append(({**keys, "run": label, "chain": chain}, own))
             if rep == first_rep and n == 0:
                 name = "full" if stage == "full" else f"{stage} {criterion} {100 * rate:g}%"
-                first[f"{name} ({label})"] = own
-    table = score_table(runs)
+                first[f"{name} ({label})"] = len(runs) - 1
+    loos = [stage_loo(own) for _, own in runs]  # once per run: the table and az.compare
+    table = score_table(runs, loos)
     write_csv(snakemake.output.table, table)
-    compare = compare_stages(first).reset_index(names="stage")
+    compare = compare_stages({name: loos[i] for name, i in first.items()})
+    compare = compare.reset_index(names="stage")
     write_csv(snakemake.output.compare, compare)
     fig = loo_figure(table, title=f"{dataset}: does pruning keep generalisation? (PSIS-LOO)")
     save_figure(fig, snakemake.output.figure)
