@@ -5,7 +5,7 @@ Each stage's ``posterior.nc`` carries the pointwise log likelihood of the traini
 :func:`bayesprune.posterior.with_observations`. From them:
 
 - ``elpd_loo``, ``se``, ``p_loo``: PSIS-LOO expected log pointwise predictive density of the
-  training set (``az.loo``), its standard error and effective number of parameters;
+  training set (``az.loo``'s estimator, vectorised: :mod:`bayesprune.psis`), its standard error and effective number of parameters;
 - Pareto-k counts: ``k_good`` (k <= ArviZ's sample-size threshold ``good_k`` =
   min(1 - 1/log10(S), 0.7)), ``k_bad`` (good_k < k <= 1), ``k_very_bad`` (k > 1). Only with
   no bad k is ``elpd_loo`` reliable;
@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import logsumexp
 
+from bayesprune import psis
 from bayesprune.arviz_setup import az
 
 LOO_COLUMNS = [
@@ -66,16 +67,14 @@ SCORE_GROUPS = ("posterior", "log_likelihood", "log_likelihood_test")
 
 
 def stage_loo(idata: az.InferenceData) -> az.ELPDData:
-    """PSIS-LOO of one stage's training log likelihood, pointwise (``az.loo``)."""
+    """PSIS-LOO of one stage's training log likelihood, pointwise: ``az.loo``'s estimator,
+    vectorised over observations (:func:`bayesprune.psis.loo`)."""
     if "log_likelihood" not in idata.groups():
         raise ValueError(
             "this posterior file has no log_likelihood group: it was written before model "
             "comparison existed; rerun its job (snakemake --forcerun <file>)"
         )
-    with warnings.catch_warnings():
-        # ArviZ warns about high Pareto k; the table counts them
-        warnings.simplefilter("ignore", UserWarning)
-        return az.loo(idata, pointwise=True)
+    return psis.loo(idata)
 
 
 def stage_scores(idata: az.InferenceData, loo: az.ELPDData | None = None) -> dict[str, Any]:
