@@ -35,17 +35,18 @@ def _logsumexp(a: np.ndarray, axis: int = -1) -> np.ndarray:
 def _gpd_fit(tail: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Shape ``k`` and scale ``sigma`` of a generalised Pareto distribution for each row of
     ``tail`` ``(B, n)`` (ascending exceedances), by Zhang and Stephens' (2009) posterior mean
-    of ``b = -k / sigma`` over a grid, with ArviZ's prior (``n`` pseudo-observations of
-    ``k = 0.5`` weighted 10)."""
-    B, n = tail.shape
+    of ``b = -k / sigma`` over a grid, then ArviZ's prior on ``k`` (10 pseudo-observations
+    at 0.5)."""
+    n = tail.shape[1]
     m = 30 + int(n**0.5)
     grid = 1.0 - np.sqrt(m / (np.arange(1, m + 1, dtype=np.float64) - 0.5))
     b = (
         grid[None, :] / (3.0 * tail[:, int(n / 4 + 0.5) - 1])[:, None]
         + (1.0 / tail[:, -1])[:, None]
     )
-    k = np.log1p(-b[:, :, None] * tail[:, None, :]).mean(axis=2)  # (B, m)
-    profile = n * (np.log(-(b / k)) - k - 1.0)
+    k = np.log1p(-b[:, :, None] * tail[:, None, :]).mean(axis=2)  # (rows, m)
+    with np.errstate(divide="ignore", invalid="ignore"):  # grid points off the support
+        profile = n * (np.log(-(b / k)) - k - 1.0)
     weights = 1.0 / np.exp(profile[:, None, :] - profile[:, :, None]).sum(axis=2)
     weights = np.where(weights >= 10 * np.finfo(float).eps, weights, 0.0)  # negligible ones
     weights /= weights.sum(axis=1, keepdims=True)

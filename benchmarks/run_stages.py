@@ -2,20 +2,25 @@
 
 Usage:
 
-    .venv/bin/python benchmarks/run_stages.py WORKDIR [--start EPOCH --end EPOCH]
+    .venv/bin/python benchmarks/run_stages.py WORKDIR [--start EPOCH --end EPOCH] [--log FILE]
 
 Reads every Snakemake benchmark file under ``WORKDIR/results/benchmarks/<rule>/...`` (one per
 job: wall seconds ``s`` and ``cpu_time``) and prints, per rule, the number of jobs, the mean
 wall and CPU seconds per job and the total job time, plus (Markdown) the mean per dataset of
 the MCMC stages. With ``--start/--end`` (Unix seconds, e.g. written by ``date +%s`` around
-the run) it also prints the run's wall time and how busy the cores were.
+the run) it also prints the run's wall time and how busy the cores were. With ``--log`` (the
+run's Snakemake log, e.g. ``.snakemake/log/*.snakemake.log``) it also prints every rule's job
+time from the log's start and finish stamps (1 s resolution): the rules without a
+``benchmark:`` file (LOO, tables, figures) included.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import re
 from collections import defaultdict
+from datetime import datetime
 from pathlib import Path
 
 STAGES = ("sample", "prune", "resample")
@@ -82,11 +87,39 @@ def dataset_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def log_durations(text: str) -> dict[str, list[float]]:
+    """Seconds from start to finish of every job in a Snakemake log, by rule."""
+    stamp, rule, started, rule_of = None, None, {}, {}
+    durations: dict[str, list[float]] = defaultdict(list)
+    for line in text.splitlines():
+        if m := re.match(r"\[(\w{3} \w{3} +\d+ [\d:]+ \d{4})\]$", line.strip()):
+            stamp = datetime.strptime(m.group(1), "%a %b %d %H:%M:%S %Y")
+        elif m := re.match(r"(?:local)?rule (\w+):$", line.strip()):
+            rule = m.group(1)
+        elif (m := re.match(r"jobid: (\d+)$", line.strip())) and rule is not None:
+            started[m.group(1)], rule_of[m.group(1)], rule = stamp, rule, None
+        elif (m := re.match(r"Finished jobid: (\d+)", line.strip())) and m.group(1) in started:
+            job = m.group(1)
+            durations[rule_of[job]].append((stamp - started.pop(job)).total_seconds())
+    return dict(durations)
+
+
+def log_table(durations: dict[str, list[float]]) -> str:
+    lines = ["| rule | jobs | total job time | longest job |", "|---|---|---|---|"]
+    for rule, times in sorted(durations.items(), key=lambda kv: -sum(kv[1])):
+        lines.append(f"| {rule} | {len(times)} | {sum(times) / 60:.1f} min | {max(times):.0f} s |")
+    total = sum(sum(t) for t in durations.values())
+    n = sum(len(t) for t in durations.values())
+    lines.append(f"| **all** | {n} | {total / 60:.1f} min | |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("workdir", type=Path)
     parser.add_argument("--start", type=float, help="run start, Unix seconds")
     parser.add_argument("--end", type=float, help="run end, Unix seconds")
+    parser.add_argument("--log", type=Path, help="the run's Snakemake log")
     args = parser.parse_args()
     rows = read_benchmarks(args.workdir)
     if not rows:
@@ -99,6 +132,9 @@ def main() -> None:
         busy = sum(r["wall"] for r in rows) / wall
         print()
         print(f"run wall time {wall / 60:.1f} min; job time / wall time = {busy:.2f} cores busy")
+    if args.log is not None:
+        print()
+        print(log_table(log_durations(args.log.read_text())))
 
 
 if __name__ == "__main__":
