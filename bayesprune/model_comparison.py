@@ -5,7 +5,8 @@ Each stage's ``posterior.nc`` carries the pointwise log likelihood of the traini
 :func:`bayesprune.posterior.with_observations`. From them:
 
 - ``elpd_loo``, ``se``, ``p_loo``: PSIS-LOO expected log pointwise predictive density of the
-  training set (``az.loo``'s estimator, vectorised: :mod:`bayesprune.psis`), its standard error and effective number of parameters;
+  training set (``az.loo``'s estimator, vectorised: :mod:`bayesprune.psis`), its standard
+  error and effective number of parameters;
 - Pareto-k counts: ``k_good`` (k <= ArviZ's sample-size threshold ``good_k`` =
   min(1 - 1/log10(S), 0.7)), ``k_bad`` (good_k < k <= 1), ``k_very_bad`` (k > 1). Only with
   no bad k is ``elpd_loo`` reliable;
@@ -106,17 +107,22 @@ def stage_scores(idata: az.InferenceData, loo: az.ELPDData | None = None) -> dic
     }
 
 
-def score_table(
+def score_runs(
     runs: list[tuple[Mapping[str, Any], az.InferenceData]],
-    loos: list[az.ELPDData] | None = None,
-) -> pd.DataFrame:
-    """One row per run: its keys (e.g. dataset, rep, stage, criterion, rate) and its scores;
-    ``loos``: the runs' :func:`stage_loo`, when already computed."""
+) -> tuple[pd.DataFrame, list[az.ELPDData]]:
+    """One row per run (its keys, e.g. dataset, rep, stage, criterion, rate, and its scores)
+    and every run's :func:`stage_loo`, computed once: :func:`compare_stages` takes them."""
+    loos = [stage_loo(idata) for _, idata in runs]
     rows = [
-        {**dict(keys), **stage_scores(idata, None if loos is None else loos[i])}
-        for i, (keys, idata) in enumerate(runs)
+        {**dict(keys), **stage_scores(idata, loo)}
+        for (keys, idata), loo in zip(runs, loos, strict=True)
     ]
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows), loos
+
+
+def score_table(runs: list[tuple[Mapping[str, Any], az.InferenceData]]) -> pd.DataFrame:
+    """The table of :func:`score_runs`."""
+    return score_runs(runs)[0]
 
 
 def compare_stages(idatas: Mapping[str, az.InferenceData | az.ELPDData]) -> pd.DataFrame:

@@ -5,9 +5,9 @@ Vehtari et al. 2024): per observation, the importance ratios ``1 / p(y_i | theta
 their largest ``M = ceil(min(S / 5, 3 sqrt(S / r_eff)))`` values replaced by the quantiles
 of a generalised Pareto distribution fitted to them (Zhang and Stephens' empirical-Bayes
 fit with ArviZ's weakly informative prior on ``k``), truncated at the largest raw ratio and
-normalised. ArviZ runs that fit in a Python loop, one observation at a time: a stage file of
-2,506 observations takes about 0.4 s, and the loo job scores hundreds of them. Here every
-observation with the same tail length is fitted at once, as array operations.
+normalised. ArviZ runs that fit in a Python loop, one observation at a time; here every
+observation with the same tail length is fitted at once, as array operations (the loo job of
+one Abalone replicate, 76 runs of 2,506 observations: 34.0 s with az.loo, 24.7 s with this).
 
 :func:`loo` returns ArviZ's own :class:`~arviz.ELPDData` (``az.compare`` takes it as it
 is), with ``r_eff`` from ArviZ's ``az.ess`` as ``az.loo`` computes it. The arithmetic is

@@ -20,8 +20,8 @@ from bayesprune.model_comparison import (  # noqa: E402
     SCORE_GROUPS,
     compare_stages,
     heldout_lpd,
+    score_runs,
     score_table,
-    stage_loo,
     stage_scores,
     table_markdown,
 )
@@ -145,10 +145,8 @@ def test_scores_from_the_score_groups_and_a_reused_loo_match_the_full_file(tmp_p
         assert set(part[name].groups()) == set(SCORE_GROUPS)
         assert "posterior_predictive" in whole[name].groups()
     runs = [({"stage": k}, v) for k, v in whole.items()]
-    loos = [stage_loo(v) for v in part.values()]
-    pd.testing.assert_frame_equal(
-        score_table(runs), score_table([({"stage": k}, v) for k, v in part.items()], loos)
-    )
+    table, loos = score_runs([({"stage": k}, v) for k, v in part.items()])
+    pd.testing.assert_frame_equal(score_table(runs), table)
     pd.testing.assert_frame_equal(
         compare_stages(whole), compare_stages(dict(zip(part, loos, strict=True)))
     )

@@ -4,7 +4,7 @@ from bayesprune.figures.loo import loo_figure
 from bayesprune.figures.style import save_figure
 from bayesprune.io import logged, write_csv
 from bayesprune.layout import stage_key
-from bayesprune.model_comparison import SCORE_GROUPS, compare_stages, score_table, stage_loo
+from bayesprune.model_comparison import SCORE_GROUPS, compare_stages, score_runs
 from bayesprune.posterior import load_posterior, run_subsets
 
 with logged(snakemake.log[0]) as log:
@@ -22,8 +22,7 @@ with logged(snakemake.log[0]) as log:
             if rep == first_rep and n == 0:
                 name = "full" if stage == "full" else f"{stage} {criterion} {100 * rate:g}%"
                 first[f"{name} ({label})"] = len(runs) - 1
-    loos = [stage_loo(own) for _, own in runs]  # once per run: the table and az.compare
-    table = score_table(runs, loos)
+    table, loos = score_runs(runs)  # each run's LOO once: the table and az.compare
     write_csv(snakemake.output.table, table)
     compare = compare_stages({name: loos[i] for name, i in first.items()})
     compare = compare.reset_index(names="stage")
